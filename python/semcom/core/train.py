@@ -1,0 +1,309 @@
+"""Training of the classifiers M and of the AESC-I encoder/decoder.
+
+AESC-I loss (paper eq. 10 / 14)::
+
+    L = γ · L_SE + (1 − γ) · L_pixel
+    L_SE = MSE(M(S).features, M(Ŝ).features)       (penultimate layer of the classifier)
+    L_pixel = BCE(Ŝ, S) for MNIST (γ = 0.5), MSE(Ŝ, S) for CIFAR-10 (γ = 0.1)
+
+The latent is quantized to 8 bits in the forward pass (straight-through), as on the link.
+A validation split is held out of the training set; training stops when the validation
+loss has not improved for ``patience`` epochs, and the best epoch's weights are kept.
+The learning rate drops by 0.3× after two epochs without improvement.
+A checkpoint is written after each epoch; passing the same ``checkpoint`` path again
+resumes from it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import datasets as ds
+from .models import AESC, Classifier
+
+log = logging.getLogger(__name__)
+
+__all__ = ["TrainConfig", "semantic_loss", "aesc_loss", "train_classifier", "train_aesc"]
+
+DEFAULT_GAMMA = {"mnist": 0.5, "cifar10": 0.1}
+
+
+@dataclass
+class TrainConfig:
+    """Options shared by both trainers (the CLI exposes each one)."""
+
+    dataset: str = "mnist"
+    epochs: int = 50
+    batch_size: int = 256
+    lr: float = 1e-3
+    seed: int = 0
+    patience: int = 4
+    val_size: int = 5000
+    device: str = "cpu"
+    data_root: str | None = None
+    max_steps: int | None = None  # stop after this many optimiser steps (tests, smoke runs)
+    progress: bool = True
+    extra: dict = field(default_factory=dict)
+
+
+def semantic_loss(classifier: Classifier, recon: torch.Tensor, target_features: torch.Tensor):
+    """L_SE: MSE between M's penultimate features of the reconstruction and of the original."""
+    return F.mse_loss(classifier(recon)["features"], target_features)
+
+
+def aesc_loss(dataset, classifier, recon, images, target_features, gamma):
+    """Full AESC-I loss; returns ``(total, semantic, pixel)``."""
+    l_se = semantic_loss(classifier, recon, target_features)
+    if dataset == "mnist":
+        l_pix = F.binary_cross_entropy(recon.clamp(1e-6, 1 - 1e-6), images)
+    else:
+        l_pix = F.mse_loss(recon, images)
+    return gamma * l_se + (1 - gamma) * l_pix, l_se, l_pix
+
+
+def _device(name: str) -> torch.device:
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"--device {name}: CUDA is not available on this machine; use cpu")
+    if not (name == "cpu" or name.startswith("cuda")):
+        raise ValueError(f"--device must be cpu or cuda[:N], got {name!r}")
+    return torch.device(name)
+
+
+def _split(cfg: TrainConfig):
+    train = ds.load(cfg.dataset, "train", root=cfg.data_root)
+    if not 0 < cfg.val_size < len(train):
+        raise ValueError(f"val_size must be in (0, {len(train)}), got {cfg.val_size}")
+    rng = np.random.default_rng(cfg.seed)
+    order = rng.permutation(len(train))
+    val_idx, train_idx = order[: cfg.val_size], order[cfg.val_size:]
+    return (train.images[train_idx], train.labels[train_idx],
+            train.images[val_idx], train.labels[val_idx])
+
+
+def _batches(n, batch_size, rng=None):
+    order = rng.permutation(n) if rng is not None else np.arange(n)
+    for start in range(0, n, batch_size):
+        yield order[start:start + batch_size]
+
+
+def _progress(iterable, enabled, **kw):
+    if not enabled:
+        return iterable
+    from tqdm import tqdm
+
+    return tqdm(iterable, leave=False, dynamic_ncols=True, **kw)
+
+
+def _random_shift(x: torch.Tensor, generator: torch.Generator, max_shift: int = 2):
+    """Augmentation for the classifier: translate each image by up to ``max_shift`` pixels."""
+    n = x.shape[0]
+    padded = F.pad(x, (max_shift,) * 4)
+    dx = torch.randint(0, 2 * max_shift + 1, (n,), generator=generator)
+    dy = torch.randint(0, 2 * max_shift + 1, (n,), generator=generator)
+    h, w = x.shape[-2:]
+    rows = (dy[:, None] + torch.arange(h)[None]).to(x.device)
+    cols = (dx[:, None] + torch.arange(w)[None]).to(x.device)
+    idx_n = torch.arange(n, device=x.device)[:, None, None]
+    return padded.permute(0, 2, 3, 1)[idx_n, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)
+
+
+class _Checkpoint:
+    """Per-epoch checkpoint: model, optimiser, epoch, best weights, history."""
+
+    def __init__(self, path):
+        self.path = Path(path) if path else None
+
+    def load(self):
+        if self.path and self.path.is_file():
+            return torch.load(self.path, map_location="cpu", weights_only=True)
+        return None
+
+    def save(self, state):
+        if self.path:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(self.path.suffix + ".tmp")
+            torch.save(state, tmp)
+            tmp.replace(self.path)
+
+
+def _fit(cfg, model, step_fn, val_fn, checkpoint, describe):
+    """Generic loop: epochs of ``step_fn`` with validation, early stopping and checkpoints."""
+    device = _device(cfg.device)
+    model.to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    # Lower the learning rate when the validation loss stalls; early stopping still ends the run.
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.3, patience=1)
+    ckpt = _Checkpoint(checkpoint)
+    state = ckpt.load()
+    epoch, best, best_state, history, bad_epochs, steps = 0, math.inf, None, [], 0, 0
+    if state is not None:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        epoch, best, history = state["epoch"], state["best"], state["history"]
+        best_state, bad_epochs, steps = state["best_model"], state["bad_epochs"], state["steps"]
+        log.info("resumed %s from %s at epoch %d", describe, checkpoint, epoch)
+    rng = np.random.default_rng(cfg.seed + epoch)
+    gen = torch.Generator().manual_seed(cfg.seed + epoch)
+    while epoch < cfg.epochs and bad_epochs < cfg.patience:
+        if cfg.max_steps is not None and steps >= cfg.max_steps:
+            break
+        t0 = time.time()
+        model.train()
+        total, count = 0.0, 0
+        bar = _progress(step_fn.batches(rng), cfg.progress, desc=f"{describe} epoch {epoch + 1}")
+        for batch in bar:
+            loss = step_fn(batch, gen)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(batch)
+            count += len(batch)
+            steps += 1
+            if cfg.progress:
+                bar.set_postfix(loss=f"{total / count:.4f}")
+            if cfg.max_steps is not None and steps >= cfg.max_steps:
+                break
+        model.eval()
+        with torch.no_grad():
+            val = val_fn()
+        epoch += 1
+        record = {"epoch": epoch, "train_loss": total / max(count, 1), **val,
+                  "lr": opt.param_groups[0]["lr"], "seconds": round(time.time() - t0, 1)}
+        sched.step(val["val_loss"])
+        history.append(record)
+        log.info("%s %s", describe, record)
+        if cfg.progress:
+            print(f"{describe} epoch {epoch}: " + ", ".join(
+                f"{k}={v:.5g}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()
+                if k != "epoch"), flush=True)
+        if val["val_loss"] < best - 1e-6:
+            best, bad_epochs = val["val_loss"], 0
+            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        else:
+            bad_epochs += 1
+        ckpt.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                   "scheduler": sched.state_dict(), "epoch": epoch,
+                   "best": best, "history": history, "best_model": best_state,
+                   "bad_epochs": bad_epochs, "steps": steps, "config": asdict(cfg)})
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.to("cpu").eval()
+    return history
+
+
+class _ClassifierSteps:
+    def __init__(self, cfg, model, x, y, device):
+        self.cfg, self.model, self.x, self.y, self.device = cfg, model, x, y, device
+
+    def batches(self, rng):
+        return _batches(len(self.y), self.cfg.batch_size, rng)
+
+    def __call__(self, idx, gen):
+        x = ds.to_tensor(self.x[idx])
+        x = _random_shift(x, gen).to(self.device)
+        y = torch.from_numpy(self.y[idx]).to(self.device)
+        return F.cross_entropy(self.model(x)["logits"], y)
+
+
+def train_classifier(cfg: TrainConfig, out=None, checkpoint=None) -> tuple[Classifier, list]:
+    """Train the classifier M for ``cfg.dataset``; save its ``state_dict`` to ``out``."""
+    torch.manual_seed(cfg.seed)
+    device = _device(cfg.device)
+    xtr, ytr, xva, yva = _split(cfg)
+    model = Classifier(cfg.dataset)
+
+    def validate():
+        logits = _predict(model, xva, device)
+        yv = torch.from_numpy(yva)
+        return {"val_loss": float(F.cross_entropy(logits, yv)),
+                "val_accuracy": float((logits.argmax(1) == yv).float().mean())}
+
+    history = _fit(cfg, model, _ClassifierSteps(cfg, model, xtr, ytr, device), validate,
+                   checkpoint, f"classifier[{cfg.dataset}]")
+    if out:
+        _save(model, out, {"kind": "classifier", "dataset": cfg.dataset})
+    return model, history
+
+
+@torch.no_grad()
+def _predict(model, images_u8, device, batch=1000):
+    out = []
+    for start in range(0, len(images_u8), batch):
+        x = ds.to_tensor(images_u8[start:start + batch]).to(device)
+        out.append(model(x)["logits"].cpu())
+    return torch.cat(out)
+
+
+@torch.no_grad()
+def _features(classifier, images_u8, device, batch=1000):
+    out = []
+    for start in range(0, len(images_u8), batch):
+        x = ds.to_tensor(images_u8[start:start + batch]).to(device)
+        out.append(classifier(x)["features"])
+    return torch.cat(out)
+
+
+class _AescSteps:
+    def __init__(self, cfg, model, classifier, x, feats, gamma, device):
+        self.cfg, self.model, self.classifier = cfg, model, classifier
+        self.x, self.feats, self.gamma, self.device = x, feats, gamma, device
+
+    def batches(self, rng):
+        return _batches(len(self.x), self.cfg.batch_size, rng)
+
+    def __call__(self, idx, gen):
+        x = ds.to_tensor(self.x[idx]).to(self.device)
+        recon = self.model(x)["recon"]
+        loss, _, _ = aesc_loss(self.cfg.dataset, self.classifier, recon, x,
+                               self.feats[torch.from_numpy(idx).to(self.device)], self.gamma)
+        return loss
+
+
+def train_aesc(cfg: TrainConfig, zdim: int, classifier: Classifier, gamma=None, out=None,
+               checkpoint=None) -> tuple[AESC, list]:
+    """Train AESC-I for ``cfg.dataset`` at ``zdim`` with the semantic loss of ``classifier``."""
+    gamma = DEFAULT_GAMMA[cfg.dataset] if gamma is None else float(gamma)
+    if not 0.0 <= gamma <= 1.0:
+        raise ValueError(f"gamma must be in [0, 1], got {gamma}")
+    torch.manual_seed(cfg.seed)
+    device = _device(cfg.device)
+    xtr, _, xva, _ = _split(cfg)
+    classifier = classifier.to(device).eval()
+    for p in classifier.parameters():
+        p.requires_grad_(False)
+    # The originals' features do not change during training: compute them once.
+    ftr = _features(classifier, xtr, device)
+    fva = _features(classifier, xva, device)
+    model = AESC(cfg.dataset, zdim)
+
+    def validate():
+        tot = se = pix = 0.0
+        for start in range(0, len(xva), 1000):
+            x = ds.to_tensor(xva[start:start + 1000]).to(device)
+            recon = model(x)["recon"]
+            l, s, p = aesc_loss(cfg.dataset, classifier, recon, x, fva[start:start + 1000], gamma)
+            n = len(x)
+            tot, se, pix = tot + float(l) * n, se + float(s) * n, pix + float(p) * n
+        n = len(xva)
+        return {"val_loss": tot / n, "val_semantic": se / n, "val_pixel": pix / n}
+
+    history = _fit(cfg, model, _AescSteps(cfg, model, classifier, xtr, ftr, gamma, device),
+                   validate, checkpoint, f"aesc[{cfg.dataset}, zdim={zdim}]")
+    if out:
+        _save(model, out, {"kind": "aesc", "dataset": cfg.dataset, "zdim": zdim, "gamma": gamma})
+    return model, history
+
+
+def _save(model, path, meta):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"meta": meta, "state_dict": model.state_dict()}, path)
