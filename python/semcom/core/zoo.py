@@ -28,6 +28,7 @@ __all__ = [
     "shipped_aesc",
     "load_sample",
     "SAMPLE_FILE",
+    "identify_source",
 ]
 
 SAMPLE_FILE = ASSETS / "mnist_sample64.npz"
@@ -103,3 +104,16 @@ def load_sample(path=None) -> tuple[np.ndarray, np.ndarray]:
         raise ModelFileError(f"sample file {path} does not exist; reinstall the module.")
     with np.load(path, allow_pickle=False) as data:
         return data["images"], data["labels"]
+
+
+def identify_source(shape) -> str:
+    """The paper's "identify the category of the information source": the dataset whose
+    images have this ``(C, H, W)`` shape; raises ``ValueError`` when none matches."""
+    from .models import DATASET_SHAPES
+
+    shape = tuple(int(s) for s in shape)
+    for dataset, known in DATASET_SHAPES.items():
+        if known == shape:
+            return dataset
+    raise ValueError(f"no AESC-I model for images of shape {list(shape)}; known: "
+                     + ", ".join(f"{d} {list(s)}" for d, s in DATASET_SHAPES.items()))

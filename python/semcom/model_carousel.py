@@ -1,0 +1,140 @@
+"""Model carousel: the decoder's model blob as numbered segments, repeated."""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import pmt
+from gnuradio import gr
+
+from ._pdu import make_pdu, parse_pdu
+from .core import blob as blobfmt
+
+
+class model_carousel(gr.basic_block):
+    """Interleave a model blob's segments with the code stream, and repeat them.
+
+    Input port ``model``: model PDUs from the semantic encoder (payload = model blob;
+    metadata ``model_id``). A new model is segmented and sent at once.
+
+    Input port ``in``: code PDUs; passed through unchanged to ``out``.
+
+    Output port ``out``: code PDUs and model-segment PDUs. A segment PDU's payload is
+    bytes ``[i·S, (i+1)·S)`` of the blob; metadata ``packet_type`` = ``"model_segment"``,
+    ``model_id``, ``model_tag``, ``segment_index`` (i), ``segment_count``.
+
+    The whole blob of the model in use (the one the latest code referred to) is sent
+    again after every ``repeat_codes`` code packets and every ``repeat_seconds`` seconds,
+    so a receiver that starts late, or lost a segment, still gets the decoder.
+
+    Args:
+        segment_size: payload bytes per segment S (16 … 65535).
+        repeat_codes: resend after this many code packets (0: never by count).
+        repeat_seconds: resend at this period in seconds (0: never by time).
+    """
+
+    def __init__(self, segment_size: int = 1024, repeat_codes: int = 100,
+                 repeat_seconds: float = 0.0):
+        gr.basic_block.__init__(self, name="semcom_model_carousel", in_sig=None, out_sig=None)
+        if not 16 <= int(segment_size) <= 65535:
+            raise ValueError(f"segment_size must be in [16, 65535] bytes, got {segment_size}")
+        self.segment_size = int(segment_size)
+        self.set_repeat_codes(repeat_codes)
+        self.set_repeat_seconds(repeat_seconds)
+        self._lock = threading.Lock()
+        self._models = {}        # model_id -> blob
+        self._current = None     # model_id in use
+        self._since_repeat = 0
+        self._stop = threading.Event()
+        self._thread = None
+        self.stats = {"codes": 0, "segments": 0, "rounds": 0, "dropped": 0}
+        self.message_port_register_in(pmt.intern("model"))
+        self.message_port_register_in(pmt.intern("in"))
+        self.message_port_register_out(pmt.intern("out"))
+        self.set_msg_handler(pmt.intern("model"), self._handle_model)
+        self.set_msg_handler(pmt.intern("in"), self._handle_code)
+
+    # -- setters (GRC callbacks) -------------------------------------------------------
+    def set_repeat_codes(self, repeat_codes):
+        if int(repeat_codes) < 0:
+            raise ValueError(f"repeat_codes must be >= 0, got {repeat_codes}")
+        self.repeat_codes = int(repeat_codes)
+
+    def set_repeat_seconds(self, repeat_seconds):
+        if float(repeat_seconds) < 0 or not math.isfinite(float(repeat_seconds)):
+            raise ValueError(f"repeat_seconds must be a finite number >= 0, got {repeat_seconds}")
+        self.repeat_seconds = float(repeat_seconds)
+
+    def segment_count(self, model_id: str | None = None) -> int:
+        blob = self._models.get(model_id or self._current, b"")
+        return max(1, math.ceil(len(blob) / self.segment_size)) if blob else 0
+
+    # -- timer ----------------------------------------------------------------------------
+    def start(self):
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._timer, name="semcom_carousel", daemon=True)
+        self._thread.start()
+        return True
+
+    def stop(self):
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+        return True
+
+    def _timer(self):
+        while not self._stop.is_set():
+            period = self.repeat_seconds
+            if self._stop.wait(period if period > 0 else 0.1):
+                break
+            if period > 0:
+                with self._lock:
+                    self._send_round()
+
+    # -- handlers -------------------------------------------------------------------------
+    def _send_round(self, model_id=None):
+        model_id = model_id or self._current
+        blob = self._models.get(model_id)
+        if blob is None:
+            return
+        count = self.segment_count(model_id)
+        for i in range(count):
+            meta = {"packet_type": "model_segment", "model_id": model_id,
+                    "model_tag": model_id[:16], "segment_index": i, "segment_count": count}
+            chunk = blob[i * self.segment_size:(i + 1) * self.segment_size]
+            self.message_port_pub(pmt.intern("out"), make_pdu(meta, chunk))
+        self.stats["segments"] += count
+        self.stats["rounds"] += 1
+        self._since_repeat = 0
+
+    def _handle_model(self, msg):
+        try:
+            meta, payload = parse_pdu(msg)
+            blob = payload.tobytes()
+            model_id = blobfmt.model_id(blob)
+            if meta.get("model_id", model_id) != model_id:
+                raise ValueError(f"model PDU says id {meta.get('model_id')}, blob hashes to {model_id}")
+        except Exception as exc:
+            self.stats["dropped"] += 1
+            self.logger.warn(f"model PDU dropped: {exc}")
+            return
+        with self._lock:
+            new = model_id not in self._models
+            self._models[model_id] = blob
+            if self._current is None or new:
+                self._current = model_id
+            if new:
+                self._send_round(model_id)
+
+    def _handle_code(self, msg):
+        with self._lock:
+            if pmt.is_pair(msg) and pmt.is_dict(pmt.car(msg)):
+                tag = pmt.dict_ref(pmt.car(msg), pmt.intern("model_id"), pmt.PMT_NIL)
+                if pmt.is_symbol(tag) and pmt.symbol_to_string(tag) in self._models:
+                    self._current = pmt.symbol_to_string(tag)
+            self.message_port_pub(pmt.intern("out"), msg)
+            self.stats["codes"] += 1
+            self._since_repeat += 1
+            if self.repeat_codes and self._since_repeat >= self.repeat_codes:
+                self._send_round()

@@ -1,0 +1,116 @@
+"""Semantic encoder block: images in, 8-bit AESC-I latent codes out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pmt
+import torch
+from gnuradio import gr
+
+from ._pdu import make_pdu, parse_pdu
+from .core import blob as blobfmt
+from .core import zoo
+from .core.quant import quantize_latent
+
+
+class semantic_encoder(gr.basic_block):
+    """Encode image PDUs into AESC-I code PDUs, selecting the model for each source.
+
+    Input port ``in``: image PDUs (u8 pixels, row-major ``[C, H, W]``; metadata ``image_id``,
+    ``shape``, optionally ``label``).
+
+    Output port ``out``: one code PDU per image. Payload: the 8-bit code (``code_length``
+    bytes). Metadata: ``image_id``, ``label`` (if known), ``shape``, ``dataset``, ``zdim``,
+    ``scale`` (float, code value = byte · scale), ``model_id``, ``model_tag``,
+    ``packet_type`` = ``"code"``.
+
+    Output port ``model``: the decoder's model blob, once for each model when it is first
+    used. Payload: the blob bytes; metadata ``model_id``, ``model_tag``, ``dataset``,
+    ``zdim``, ``packet_type`` = ``"model"``. Connect it to the model carousel.
+
+    Source identification (paper §II): the image shape is matched against the registry of
+    models (``[1, 28, 28]`` → MNIST, ``[3, 32, 32]`` → CIFAR-10) and the shipped model of
+    that dataset with ``zdim`` is used; ``dataset`` forces one dataset, ``model_path``
+    forces a trained ``.pt`` file (from ``semcom train``).
+
+    Args:
+        dataset: ``"auto"`` (identify by shape), ``"mnist"`` or ``"cifar10"``.
+        zdim: latent size of the model to select (MNIST: 196, 98, 40 ship).
+        model_path: optional AESC-I ``.pt`` file; overrides ``dataset``/``zdim``.
+    """
+
+    def __init__(self, dataset: str = "auto", zdim: int = 40, model_path: str = ""):
+        gr.basic_block.__init__(self, name="semcom_semantic_encoder", in_sig=None, out_sig=None)
+        if dataset not in ("auto", "mnist", "cifar10"):
+            raise ValueError(f"dataset must be 'auto', 'mnist' or 'cifar10', got {dataset!r}")
+        if int(zdim) < 1:
+            raise ValueError(f"zdim must be a positive integer, got {zdim!r}")
+        self.dataset = dataset
+        self.zdim = int(zdim)
+        self.model_path = model_path or ""
+        self._models = {}  # dataset -> (model, blob, model_id)
+        if self.model_path:
+            model = zoo.load_aesc(path=self.model_path)
+            self._install(model.dataset, model)
+        elif dataset != "auto":
+            self._install(dataset, zoo.load_aesc(dataset, self.zdim))
+        self.stats = {"images": 0, "codes": 0, "dropped": 0}
+        self.message_port_register_in(pmt.intern("in"))
+        self.message_port_register_out(pmt.intern("out"))
+        self.message_port_register_out(pmt.intern("model"))
+        self.set_msg_handler(pmt.intern("in"), self._handle)
+
+    def _install(self, dataset, model):
+        blob = blobfmt.blob_from_aesc(model)
+        self._models[dataset] = {"model": model.eval(), "blob": blob,
+                                 "model_id": blobfmt.model_id(blob), "announced": False}
+        return self._models[dataset]
+
+    def _select(self, shape):
+        if self.model_path:
+            entry = next(iter(self._models.values()))
+            if tuple(entry["model"].image_shape) != tuple(shape):
+                raise ValueError(f"image shape {list(shape)} does not fit model {self.model_path} "
+                                 f"({list(entry['model'].image_shape)})")
+            return entry
+        dataset = self.dataset if self.dataset != "auto" else zoo.identify_source(shape)
+        entry = self._models.get(dataset)
+        if entry is None:
+            entry = self._install(dataset, zoo.load_aesc(dataset, self.zdim))
+        if tuple(entry["model"].image_shape) != tuple(shape):
+            raise ValueError(f"image shape {list(shape)} does not fit the {dataset} model")
+        return entry
+
+    def _announce(self, entry):
+        model = entry["model"]
+        meta = {"packet_type": "model", "model_id": entry["model_id"],
+                "model_tag": entry["model_id"][:16], "dataset": model.dataset, "zdim": model.zdim}
+        self.message_port_pub(pmt.intern("model"), make_pdu(meta, entry["blob"]))
+        entry["announced"] = True
+
+    def _handle(self, msg):
+        self.stats["images"] += 1
+        try:
+            meta, pixels = parse_pdu(msg)
+            shape = tuple(int(s) for s in meta.get("shape", ()))
+            if len(shape) != 3 or int(np.prod(shape)) != pixels.size:
+                raise ValueError(f"image PDU with shape {list(shape)} and {pixels.size} bytes")
+            entry = self._select(shape)
+        except Exception as exc:  # bad input from upstream: log, count, drop
+            self.stats["dropped"] += 1
+            self.logger.warn(f"image dropped: {exc}")
+            return
+        if not entry["announced"]:
+            self._announce(entry)
+        model = entry["model"]
+        with torch.no_grad():
+            x = torch.from_numpy(pixels.reshape(1, *shape).astype(np.float32) / 255.0)
+            q, scale = quantize_latent(model.encode(x), model.latent_bits)
+        out_meta = {
+            "packet_type": "code", "image_id": int(meta.get("image_id", self.stats["images"] - 1)),
+            "label": meta.get("label"), "shape": shape, "dataset": model.dataset,
+            "zdim": model.zdim, "scale": float(scale[0]), "model_id": entry["model_id"],
+            "model_tag": entry["model_id"][:16],
+        }
+        self.message_port_pub(pmt.intern("out"), make_pdu(out_meta, q.numpy().reshape(-1)))
+        self.stats["codes"] += 1
