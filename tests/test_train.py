@@ -52,3 +52,14 @@ def test_bad_options_are_rejected(mnist_root):
         train.train_classifier(_cfg(mnist_root, val_size=10**6))
     with pytest.raises(ValueError, match="device"):
         train.train_classifier(_cfg(mnist_root, device="tpu"))
+
+
+def test_warm_start_copies_matching_layers_only():
+    from gnuradio.semcom.core.models import AESC
+
+    torch.manual_seed(0)
+    source, target = AESC("mnist", 40), AESC("mnist", 196)
+    copied = train.warm_start(target, source.state_dict())
+    assert "encoder.0.weight" in copied and "decoder.3.weight" in copied
+    assert not any(k.startswith(("encoder.7", "decoder.0")) for k in copied)  # the zdim-sized linears
+    assert torch.equal(target.encoder[0].weight, source.encoder[0].weight)

@@ -59,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--gamma", type=float, default=None,
                    help="semantic-loss weight γ (default 0.5 MNIST, 0.1 CIFAR-10)")
     p.add_argument("--classifier", default=None, help="classifier .pt (default: the shipped one)")
+    p.add_argument("--init-from", default=None, metavar="MODEL",
+                   help="warm-start from a trained AESC-I .pt (tensors of matching shape)")
     _add_training(p, epochs=60, patience=5)
 
     p = sub.add_parser("evaluate", help="noiseless-link figures on the full test set")
@@ -121,11 +123,12 @@ def _cmd_train_classifier(args):
 
 def _cmd_train(args):
     from .train import train_aesc
-    from .zoo import load_classifier
+    from .zoo import load_aesc, load_classifier
 
     classifier = load_classifier(args.dataset, args.classifier)
+    init = load_aesc(args.dataset, path=args.init_from).state_dict() if args.init_from else None
     _, history = train_aesc(_train_config(args), args.zdim, classifier, gamma=args.gamma,
-                            out=args.out, checkpoint=args.checkpoint)
+                            out=args.out, checkpoint=args.checkpoint, init_from=init)
     best = min(history, key=lambda r: r["val_loss"]) if history else {}
     print(json.dumps({"out": args.out, "epochs": len(history), "best": best}))
     return 0

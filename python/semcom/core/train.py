@@ -31,7 +31,8 @@ from .models import AESC, Classifier
 
 log = logging.getLogger(__name__)
 
-__all__ = ["TrainConfig", "semantic_loss", "aesc_loss", "train_classifier", "train_aesc"]
+__all__ = ["TrainConfig", "semantic_loss", "aesc_loss", "train_classifier", "train_aesc",
+           "warm_start"]
 
 DEFAULT_GAMMA = {"mnist": 0.5, "cifar10": 0.1}
 
@@ -268,9 +269,25 @@ class _AescSteps:
         return loss
 
 
+def warm_start(model: torch.nn.Module, state_dict: dict) -> list[str]:
+    """Copy every tensor of ``state_dict`` whose name and shape match into ``model``.
+
+    Lets a model of another zdim start from a trained one's convolutional layers (only
+    the linear layers around the code differ). Returns the names copied.
+    """
+    own = model.state_dict()
+    copied = [k for k, v in state_dict.items() if k in own and own[k].shape == v.shape]
+    own.update({k: state_dict[k] for k in copied})
+    model.load_state_dict(own)
+    return copied
+
+
 def train_aesc(cfg: TrainConfig, zdim: int, classifier: Classifier, gamma=None, out=None,
-               checkpoint=None) -> tuple[AESC, list]:
-    """Train AESC-I for ``cfg.dataset`` at ``zdim`` with the semantic loss of ``classifier``."""
+               checkpoint=None, init_from: dict | None = None) -> tuple[AESC, list]:
+    """Train AESC-I for ``cfg.dataset`` at ``zdim`` with the semantic loss of ``classifier``.
+
+    ``init_from``: a state dict to warm-start from (see :func:`warm_start`).
+    """
     gamma = DEFAULT_GAMMA[cfg.dataset] if gamma is None else float(gamma)
     if not 0.0 <= gamma <= 1.0:
         raise ValueError(f"gamma must be in [0, 1], got {gamma}")
@@ -284,6 +301,9 @@ def train_aesc(cfg: TrainConfig, zdim: int, classifier: Classifier, gamma=None, 
     ftr = _features(classifier, xtr, device)
     fva = _features(classifier, xva, device)
     model = AESC(cfg.dataset, zdim)
+    if init_from is not None:
+        copied = warm_start(model, init_from)
+        log.info("warm start: %d tensors copied (%s)", len(copied), ", ".join(copied))
 
     def validate():
         tot = se = pix = 0.0
