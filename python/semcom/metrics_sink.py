@@ -98,8 +98,11 @@ class metrics_sink(gr.basic_block):
         if not float(linger_s) >= 0:
             raise ValueError(f"linger_s must be >= 0 s, got {linger_s}")
         self._json_path = Path(json_path).expanduser() if str(json_path).strip() else None
-        if self._json_path is not None and not self._json_path.parent.is_dir():
-            raise ValueError(f"json_path: folder {self._json_path.parent} does not exist")
+        if self._json_path is not None:
+            try:
+                self._json_path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ValueError(f"json_path: cannot create folder {self._json_path.parent}: {exc}") from exc
 
         self._classifier, self._classifier_name, self._classifier_shape = None, "none", None
         if classifier != "none":
