@@ -1,5 +1,6 @@
 # gr-semcom: two commands do everything on a fresh Debian 12 machine.
-#   make demo   installs what is missing, builds, installs into .venv and runs the demo
+#   make demo   installs what is missing, builds, installs into .venv and runs the
+#               loopback simulation (full waveform, AWGN) on the shipped MNIST sample
 #   make test   installs what is missing, builds, installs into .venv and runs every test
 # Each step is skipped the second time unless its inputs changed.
 
@@ -22,8 +23,17 @@ export GRC_BLOCKS_PATH := $(VENV)/share/gnuradio/grc/blocks$(if $(GRC_BLOCKS_PAT
 
 all: install
 
+DEMO_ARGS    ?= --snr-db 10 --freq-offset 0.002 --timing-offset 1.0001 --num-images 64
+
+# The loopback simulation through the full waveform (examples/loopback_awgn.grc).
 demo: install
-	$(VENV)/bin/semcom demo --out $(DEMO_OUT)
+	@mkdir -p $(BUILD)/examples
+	grcc -o $(BUILD)/examples examples/loopback_awgn.grc > $(BUILD)/examples/grcc.log
+	$(PY) $(BUILD)/examples/loopback_awgn.py --out-dir $(DEMO_OUT) $(DEMO_ARGS)
+	@$(PY) -c "import json, sys; m = json.load(open('$(DEMO_OUT)/metrics.json'))['points'][-1]; \
+	    print('images sent %(images_sent)s, received %(images_received)s, lost %(images_lost)s; ' \
+	          'recognition-rate ratio %(recognition_rate_ratio).4f, PSNR %(psnr_db).2f dB, SSIM %(ssim).3f' % m)"
+	@echo "reconstructed images, contact sheet and metrics.json are in $(DEMO_OUT)/"
 
 test: install
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

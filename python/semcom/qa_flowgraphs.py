@@ -11,7 +11,11 @@ from pathlib import Path
 
 from gnuradio import gr_unittest
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+# grcc reads this module's block YAML from the source tree, installed or not.
+os.environ["GRC_BLOCKS_PATH"] = os.pathsep.join(
+    [str(ROOT / "grc")] + [p for p in os.environ.get("GRC_BLOCKS_PATH", "").split(os.pathsep) if p])
 SIMULATIONS = ("loopback_awgn", "loopback_fading", "loopback_multipath")
 
 
