@@ -44,8 +44,8 @@ class deframer(gr.basic_block):
             raise ValueError(f"max_models must be >= 1, got {max_models}")
         self._reassembler = pk.Reassembler(model_protection, int(max_models))
         self.model_protection = model_protection
-        self.stats = {"packets": 0, "codes": 0, "segments": 0, "blobs": 0, "dropped": 0,
-                      "reasons": {}}
+        self.stats = {"packets": 0, "bytes": 0, "codes": 0, "segments": 0, "blobs": 0,
+                      "dropped": 0, "reasons": {}}
         self.message_port_register_in(pmt.intern("in"))
         for port in ("code", "model", "pkt"):
             self.message_port_register_out(pmt.intern(port))
@@ -81,6 +81,7 @@ class deframer(gr.basic_block):
             self._drop(exc.reason, str(exc), "info" if exc.reason != "crc" else "debug")
             return
         crc_ok = packet.crc_ok and phy_ok
+        self.stats["bytes"] += len(data)
         phy = {k: meta[k] for k in _PHY_KEYS if k in meta}
         self.message_port_pub(pmt.intern("pkt"), make_pdu(
             {**phy, "packet_type": packet.type_name, "crc_ok": crc_ok}, b""))
