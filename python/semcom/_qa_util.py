@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -23,6 +24,17 @@ def wait_for(predicate, timeout: float = 10.0, period: float = 0.01) -> bool:
             return True
         time.sleep(period)
     return predicate()
+
+
+def run_to_completion(tb, timeout: float = 15.0) -> None:
+    """``tb.run()`` in a thread; fail (and stop the flowgraph) if it does not return in time."""
+    runner = threading.Thread(target=tb.run, daemon=True)
+    runner.start()
+    runner.join(timeout)
+    if runner.is_alive():
+        tb.stop()
+        runner.join(5.0)
+        raise AssertionError(f"tb.run() did not return within {timeout} s")
 
 
 def messages(debug) -> list:

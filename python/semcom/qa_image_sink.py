@@ -14,26 +14,11 @@ from gnuradio import blocks, gr, gr_unittest, pdu
 from gnuradio import semcom
 from gnuradio.semcom._pdu_tools import DONE, SYSTEM_PORT, make_image_pdu
 from gnuradio.semcom.core import zoo
+from _qa_util import run_to_completion, wait_for
 
 
-def run_to_completion(tb, timeout=10.0):
-    """tb.run() in a thread; fail (and stop the flowgraph) if it does not return in time."""
-    runner = threading.Thread(target=tb.run, daemon=True)
-    runner.start()
-    runner.join(timeout)
-    if runner.is_alive():
-        tb.stop()
-        runner.join(5.0)
-        raise AssertionError(f"tb.run() did not return within {timeout} s")
 
 
-def wait_for(condition, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return False
 
 
 def read_png(path):

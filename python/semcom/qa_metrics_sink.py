@@ -17,30 +17,15 @@ from gnuradio import semcom
 from gnuradio.semcom._pdu_tools import DONE, SYSTEM_PORT, make_image_pdu
 from gnuradio.semcom.core import metrics, zoo
 from gnuradio.semcom.core.models import Classifier
+from _qa_util import run_to_completion, wait_for
 
 
 def setUpModule():
     torch.set_num_threads(1)     # the test images are few; leave the other cores alone
 
 
-def run_to_completion(tb, timeout=15.0):
-    """tb.run() in a thread; fail (and stop the flowgraph) if it does not return in time."""
-    runner = threading.Thread(target=tb.run, daemon=True)
-    runner.start()
-    runner.join(timeout)
-    if runner.is_alive():
-        tb.stop()
-        runner.join(5.0)
-        raise AssertionError(f"tb.run() did not return within {timeout} s")
 
 
-def wait_for(condition, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return False
 
 
 def post(block, port, msg):
@@ -286,13 +271,16 @@ class qa_metrics_sink(gr_unittest.TestCase):
             (dict(classifier="none", write_every=-1), "write_every"),
             (dict(classifier="none", lost_after_s=-1), "lost_after_s"),
             (dict(classifier="none", linger_s=-1), "linger_s"),
-            (dict(classifier="none", json_path=str(self.tmp / "no" / "m.json")), "json_path"),
+            (dict(classifier="none", json_path=str(Path(__file__))  + "/m.json"), "json_path"),
         ]
         for kwargs, pattern in cases:
             with self.subTest(kwargs=kwargs), self.assertRaisesRegex(ValueError, pattern):
                 semcom.metrics_sink(**kwargs)
         with self.assertRaisesRegex(zoo.ModelFileError, "does not exist"):
             semcom.metrics_sink(classifier="file", classifier_path=str(self.tmp / "none.pt"))
+        # A missing output folder is created, as the image sink does.
+        semcom.metrics_sink(classifier="none", json_path=str(self.tmp / "new" / "m.json"))
+        self.assertTrue((self.tmp / "new").is_dir())
 
 
 if __name__ == "__main__":
