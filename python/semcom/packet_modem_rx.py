@@ -9,10 +9,10 @@ import pmt
 from gnuradio import analog, blocks, digital, fec, filter, gr, pdu
 from gnuradio.filter import firdes
 
-from .packet_modem_tx import (CRC_BYTES, HEADER_BITS, HEADER_LEN_KEY, HEADER_SEQ_KEY,
-                              MAX_PAYLOAD, RRC_SPAN, SYNC_WORD, TRAINING_SYMBOLS, _pdu_map,
+from .packet_modem_tx import (CRC_BYTES, HEADER_LEN_KEY, HEADER_REPEAT, HEADER_SEQ_KEY,
+                              HEADER_SYMBOLS, MAX_PAYLOAD, RRC_SPAN, SYNC_WORD, _pdu_map,
                               bits_per_symbol, check_modulation, check_params, code_dims,
-                              header_axis, header_points, num_codewords, rrc_taps, sync_bits)
+                              header_axis, num_codewords)
 from .phy import fec as semfec
 
 __all__ = ["packet_modem_rx"]
@@ -21,7 +21,6 @@ _PLD_KEY = "semcom_pld_syms"        # payload length (symbols), hpd length tag
 _NBYTES_KEY = "semcom_nbytes"       # payload + CRC bytes, from the header
 _SEQ_KEY = "semcom_seq"
 _FREQ_KEY = "semcom_freq"
-_TRIGGER_KEY = "semcom_sync"
 _LLR_CLIP = 30.0
 _AGC_REF = 0.5                       # mean |sample| the AGC aims at; the loops are tuned for it
 
@@ -59,8 +58,12 @@ class packet_modem_rx(gr.hier_block2):
     """Packet modem receiver (stock GNU Radio blocks + thin PDU glue).
 
     Input stream: complex baseband at ``sps`` samples per symbol, carrying the bursts of
-    ``packet_modem_tx`` with the same ``modulation``, ``code``, ``sps`` and ``rolloff``;
-    anything else (noise, other signals, truncated bursts) is ignored.
+    ``packet_modem_tx`` with the same ``modulation``, ``code``, ``sps`` and ``rolloff``.
+    Noise and other signals produce nothing; a burst with a bad header is dropped (the
+    demux logs "Parser returned #f"); a burst cut off after its header fails the CRC and
+    is dropped (or, with ``drop_bad_crc`` False, emitted with ``crc_ok`` False). After a
+    header the receiver takes the whole payload length from the stream before it looks
+    for the next sync word.
 
     Output message port ``out``: one PDU per received packet: (metadata dict, u8vector of
     the payload). Metadata keys:
@@ -72,13 +75,18 @@ class packet_modem_rx(gr.hier_block2):
       ``seq`` (int): the header's 12-bit packet counter;
       ``ldpc_iterations`` (int): iterations the LDPC decoder used (last codeword).
 
-    Chain (all stock blocks but the PDU glue): AGC -> FLL band-edge (coarse frequency) ->
-    ``symbol_sync_cc`` (ML TED, polyphase RRC matched filter) -> ``costas_loop_cc``; then,
-    for each phase ambiguity of the Costas loop (2 for BPSK, 4 for QPSK), a branch that
-    de-rotates the symbols, finds the 64-bit sync word with ``correlate_access_code_tag_bb``
-    (only the branch with the right rotation can), and feeds ``header_payload_demux`` +
-    ``protocol_parser_b`` (``header_format_crc``); payloads -> per-packet LLRs (M2M4 noise
-    estimate) -> ``fec.async_decoder`` (stock LDPC) -> ``crc_check``.
+    Chain (stock blocks; Python only for the PDU glue): ``analog.agc2_cc`` -> FLL
+    band-edge (``digital.fll_band_edge_cc``) -> ``digital.symbol_sync_cc`` (ML TED, polyphase
+    RRC matched filter) -> ``digital.costas_loop_cc`` -> sync word search with
+    ``digital.correlate_access_code_bb`` in each phase ambiguity of the Costas loop (2 for
+    BPSK, 4 for QPSK; only the right rotation holds the sync word), whose flag triggers
+    ``digital.header_payload_demux`` and, through ``blocks.sample_and_hold_ff`` +
+    ``analog.phase_modulator_fc``, de-rotates the burst -> header: repetition soft
+    combining (``blocks.integrate_ff``) + ``digital.protocol_parser_b``
+    (``header_format_crc``) -> payload: per-packet LLRs (M2M4 SNR estimate) ->
+    ``fec.async_decoder`` (stock LDPC) -> ``digital.crc_check`` -> ``pdu.pdu_set``.
+    No preamble correlator needs a level threshold, so the receiver works at any input
+    level (the AGC only sets the loops' gains) and noise alone triggers nothing.
 
     Parameters:
       modulation, code, sps, rolloff: as the transmitter (``'bpsk'``/``'qpsk'``, LDPC code
@@ -86,19 +94,21 @@ class packet_modem_rx(gr.hier_block2):
       drop_bad_crc: drop packets whose CRC fails (default); if False they are emitted with
         ``crc_ok`` False (their payload then holds decoding errors).
       max_iter: LDPC decoder iterations per codeword.
-      fll_bw: FLL loop bandwidth (rad/sample; 0 disables the FLL).
-      timing_bw: symbol sync loop bandwidth (normalised to the symbol rate).
-      costas_bw: Costas loop bandwidth (rad/symbol).
-      max_freq: largest carrier offset tracked, cycles per sample.
+      fll_bw: FLL loop bandwidth, rad/sample (0: no FLL; the Costas loop alone then tracks
+        the frequency offset).
+      timing_bw, ted_gain: symbol sync loop bandwidth (normalised to the symbol rate) and
+        the TED gain it assumes.
+      costas_bw: Costas loop bandwidth, rad/symbol (-1: 0.02 * sqrt(sps / 2)).
+      max_freq: largest carrier offset the loops may reach, cycles per sample.
       sync_errors: sync word bit errors tolerated (of 64).
       agc_rate: AGC adaptation rate per sample (0 disables the AGC; the loops are tuned
-        for bursts of unit RMS amplitude).
+        for the level the AGC sets, mean |sample| = 0.5).
       mtu: largest payload in bytes; longer headers are rejected.
     """
 
     def __init__(self, modulation="qpsk", code=semfec.DEFAULT_CODE, sps=2, rolloff=0.35,
-                 drop_bad_crc=True, max_iter=50, fll_bw=0.02, timing_bw=0.04,
-                 costas_bw=0.05, max_freq=0.01, sync_errors=6, agc_rate=1e-3, mtu=1500):
+                 drop_bad_crc=True, max_iter=50, fll_bw=0.005, timing_bw=0.04, ted_gain=1.0,
+                 costas_bw=-1.0, max_freq=0.01, sync_errors=6, agc_rate=1e-4, mtu=1500):
         gr.hier_block2.__init__(self, "semcom_packet_modem_rx",
                                 gr.io_signature(1, 1, gr.sizeof_gr_complex),
                                 gr.io_signature(0, 0, 0))
@@ -133,23 +143,35 @@ class packet_modem_rx(gr.hier_block2):
             chain.append(self.agc)
         self.fll = None
         if float(fll_bw) > 0:
-            self.fll = digital.fll_band_edge_cc(sps_i, self.rolloff, 2 * sps_i * 8 + 1,
+            self.fll = digital.fll_band_edge_cc(sps_i, self.rolloff, 16 * sps_i + 1,
                                                 float(fll_bw))
             self.fll.set_max_freq(2 * math.pi * float(max_freq))
             self.fll.set_min_freq(-2 * math.pi * float(max_freq))
             chain.append(self.fll)
+        # Half a sample of delay: the symbol clock starts on a sample; a burst that starts
+        # on a sample too (a noiseless loopback, or TX and RX started together) would put
+        # it exactly on the timing error detector's unstable point (half a symbol off) for
+        # some delays, where the loop hangs and, without noise to push it, never leaves.
+        self.half_sample = filter.mmse_resampler_cc(0.5, 1.0)
+        chain.append(self.half_sample)
         nfilts = 32
         pfb_taps = firdes.root_raised_cosine(nfilts, nfilts * sps_i, 1.0, self.rolloff,
                                              nfilts * RRC_SPAN * sps_i + 1)
         self.timing = digital.symbol_sync_cc(digital.TED_SIGNAL_TIMES_SLOPE_ML, sps_i,
-                                             float(timing_bw), 1.0, 1.0, 0.5, 1,
+                                             float(timing_bw), 1.0, float(ted_gain), 0.5, 1,
                                              digital.constellation_bpsk().base(),
                                              digital.IR_PFB_MF, nfilts, pfb_taps)
+        if float(costas_bw) <= 0:   # wider for more samples per symbol: the same offset in
+            costas_bw = 0.02 * math.sqrt(sps_i / 2)    # cycles/sample is more per symbol
         self.costas = digital.costas_loop_cc(float(costas_bw), 2 * self.bps)
         max_w = 2 * math.pi * float(max_freq) * sps_i
         self.costas.set_max_freq(max_w)
         self.costas.set_min_freq(-max_w)
-        self.connect(self, *chain, self.timing, self.costas)
+        # unit phase detector gain for the Costas loop (re*im for BPSK, the QPSK detector
+        # is sqrt(2) * amplitude * phase): symbols of amplitude 1 (BPSK), 1/sqrt(2) (QPSK)
+        self.costas_gain = blocks.multiply_const_cc(
+            (1.0 if self.bps == 1 else math.sqrt(0.5)) / _AGC_REF)
+        self.connect(self, *chain, self.timing, self.costas_gain, self.costas)
 
         # ---- sync word search in each phase ambiguity of the Costas loop ---------------
         # Rotation r (one per ambiguity: 2 for BPSK, 4 for QPSK) multiplies the symbols
@@ -168,14 +190,29 @@ class packet_modem_rx(gr.hier_block2):
         self.search = []
         for idx, rot in enumerate(rotations):
             b = {"proj": blocks.multiply_const_cc(complex(rot) * self.axis.conjugate()),
-                 "re": blocks.complex_to_real(1),
                  "slice": digital.binary_slicer_fb(),
                  "corr": digital.correlate_access_code_bb(SYNC_WORD, int(sync_errors)),
                  "flag": blocks.and_const_bb(2)}
             angle = float(np.angle(rot))
             # flag value 2 -> this rotation's angle (rotation 0 adds nothing)
             b["angle"] = blocks.char_to_float(1, 2.0 / angle) if angle else None
-            self.connect(self.costas, b["proj"], b["re"], b["slice"], b["corr"], b["flag"])
+            if self.bps == 1:
+                b["re"] = blocks.complex_to_real(1)
+                self.connect(self.costas, b["proj"], b["re"], b["slice"])
+            else:
+                # bit 1 only for points near the +real axis: Re - |Im| / 2 > 0. With a
+                # plain sign of Re, a rotation 90 degrees off would see +-sin(phase error)
+                # (data-correlated signs when the noise is weak) and could find the sync
+                # word too; here its points give 0 bits.
+                b["c2f"] = blocks.complex_to_float(1)
+                b["abs"] = blocks.abs_ff(1)
+                b["half"] = blocks.multiply_const_ff(0.5)
+                b["sub"] = blocks.sub_ff(1)
+                self.connect(self.costas, b["proj"], b["c2f"])
+                self.connect((b["c2f"], 1), b["abs"], b["half"], (b["sub"], 1))
+                self.connect((b["c2f"], 0), (b["sub"], 0))
+                self.connect(b["sub"], b["slice"])
+            self.connect(b["slice"], b["corr"], b["flag"])
             self.connect(b["flag"], (self.trigger, idx))
             if b["angle"] is not None:
                 self.connect(b["flag"], b["angle"], (self.rot_angle, len(
@@ -187,7 +224,7 @@ class packet_modem_rx(gr.hier_block2):
         self.connect(self.costas, self.delay, (self.derotate, 0))
 
         max_syms = num_codewords(self.mtu + CRC_BYTES, self.k) * self.n // self.bps
-        self.hpd = digital.header_payload_demux(HEADER_BITS, 1, 0, _PLD_KEY, "", False,
+        self.hpd = digital.header_payload_demux(HEADER_SYMBOLS, 1, 0, _PLD_KEY, "", False,
                                                 gr.sizeof_gr_complex, "", 1.0, [], 0)
         # the demux needs a whole payload in its input and output buffers, and rejects
         # payloads longer than half its payload buffer
@@ -201,11 +238,12 @@ class packet_modem_rx(gr.hier_block2):
         self.hdr_format = digital.header_format_crc(HEADER_LEN_KEY, HEADER_SEQ_KEY)
         self.hdr_proj = blocks.multiply_const_cc(self.axis.conjugate())
         self.hdr_re = blocks.complex_to_real(1)
+        self.hdr_combine = blocks.integrate_ff(HEADER_REPEAT)    # soft repetition decoding
         self.hdr_slice = digital.binary_slicer_fb()
         self.hdr_parser = digital.protocol_parser_b(self.hdr_format)
         self.hdr_glue = _msg_map("semcom_rx_header", self._on_header, pmt.PMT_F, log)
-        self.connect((self.hpd, 0), self.hdr_proj, self.hdr_re, self.hdr_slice,
-                     self.hdr_parser)
+        self.connect((self.hpd, 0), self.hdr_proj, self.hdr_re, self.hdr_combine,
+                     self.hdr_slice, self.hdr_parser)
         self.msg_connect(self.hdr_parser, "info", self.hdr_glue, "in")
         self.msg_connect(self.hdr_glue, "out", self.hpd, "header_data")
         self.pld_pdu = pdu.tagged_stream_to_pdu(gr.types.complex_t, _PLD_KEY)
