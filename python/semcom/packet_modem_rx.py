@@ -10,10 +10,11 @@ from gnuradio import analog, blocks, digital, fec, filter, gr, pdu
 from gnuradio.filter import firdes
 
 from .packet_modem_tx import (CRC_BYTES, HEADER_LEN_KEY, HEADER_REPEAT, HEADER_SEQ_KEY,
-                              HEADER_SYMBOLS, MAX_PAYLOAD, RRC_SPAN, SYNC_WORD, _pdu_map,
+                              HEADER_SYMBOLS, MAX_PAYLOAD, RRC_SPAN, SYNC_WORD,
                               bits_per_symbol, check_modulation, check_params, code_dims,
                               header_axis, num_codewords)
 from .phy import fec as semfec
+from .phy.glue import msg_map
 
 __all__ = ["packet_modem_rx"]
 
@@ -24,25 +25,6 @@ _FREQ_KEY = "semcom_freq"
 _LLR_CLIP = 30.0
 _AGC_REF = 0.5                       # mean |sample| the AGC aims at; the loops are tuned for it
 
-
-class _msg_map(gr.basic_block):
-    """Message glue for the header path: ``fn(msg) -> msg``; on an exception it sends
-    ``fallback`` (the header/payload demux must always get an answer)."""
-
-    def __init__(self, name, fn, fallback, logger):
-        gr.basic_block.__init__(self, name=name, in_sig=None, out_sig=None)
-        self._fn, self._fallback, self._log = fn, fallback, logger
-        self.message_port_register_in(pmt.intern("in"))
-        self.message_port_register_out(pmt.intern("out"))
-        self.set_msg_handler(pmt.intern("in"), self._handle)
-
-    def _handle(self, msg):
-        try:
-            out = self._fn(msg)
-        except Exception as exc:
-            self._log.warn(f"{self.name()}: {exc!r}")
-            out = self._fallback
-        self.message_port_pub(pmt.intern("out"), out)
 
 
 def _snr_m2m4(y: np.ndarray):
@@ -241,7 +223,7 @@ class packet_modem_rx(gr.hier_block2):
         self.hdr_combine = blocks.integrate_ff(HEADER_REPEAT)    # soft repetition decoding
         self.hdr_slice = digital.binary_slicer_fb()
         self.hdr_parser = digital.protocol_parser_b(self.hdr_format)
-        self.hdr_glue = _msg_map("semcom_rx_header", self._on_header, pmt.PMT_F, log)
+        self.hdr_glue = msg_map("semcom_rx_header", self._on_header, log, fallback=pmt.PMT_F)
         self.connect((self.hpd, 0), self.hdr_proj, self.hdr_re, self.hdr_combine,
                      self.hdr_slice, self.hdr_parser)
         self.msg_connect(self.hdr_parser, "info", self.hdr_glue, "in")
@@ -253,11 +235,11 @@ class packet_modem_rx(gr.hier_block2):
         self.sigma = 0.5
         self._llr_scale = (1.0 if semfec.gr_version_tuple() >= (3, 10, 8)
                            else 2.0 * self.sigma ** 2)
-        self.llr = _pdu_map("semcom_rx_llr", self._on_payload, log)
+        self.llr = msg_map("semcom_rx_llr", self._on_payload, log)
         self.decoder = fec.async_decoder(
             semfec.make_ldpc_decoder(code, int(max_iter), self.sigma), False, False,
             (MAX_PAYLOAD + CRC_BYTES) * 8 * 4)
-        self.unpad = _pdu_map("semcom_rx_unpad", self._on_decoded, log)
+        self.unpad = msg_map("semcom_rx_unpad", self._on_decoded, log)
         self.crc = digital.crc_check(32, 0x04C11DB7, 0xFFFFFFFF, 0xFFFFFFFF, True, True,
                                      False, True, 0)
         self.mark_ok = pdu.pdu_set(pmt.intern("crc_ok"), pmt.PMT_T)

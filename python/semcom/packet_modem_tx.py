@@ -28,6 +28,7 @@ from gnuradio import blocks, digital, fec, filter, gr, pdu
 from gnuradio.filter import firdes
 
 from .phy import fec as semfec
+from .phy.glue import msg_map
 
 __all__ = ["packet_modem_tx"]
 
@@ -135,31 +136,6 @@ def check_params(sps, rolloff, amplitude=1.0):
         raise ValueError(f"amplitude must be in (0, 100], not {amplitude!r}")
 
 
-class _pdu_map(gr.basic_block):
-    """Message glue: ``fn(msg) -> msg or None`` (None drops). Never raises; logs instead."""
-
-    def __init__(self, name, fn, logger=None):
-        gr.basic_block.__init__(self, name=name, in_sig=None, out_sig=None)
-        self._fn = fn
-        self._log = logger
-        self.dropped = 0
-        self.message_port_register_in(pmt.intern("in"))
-        self.message_port_register_out(pmt.intern("out"))
-        self.set_msg_handler(pmt.intern("in"), self._handle)
-
-    def _handle(self, msg):
-        try:
-            out = self._fn(msg)
-        except Exception as exc:  # never let bad input kill the flowgraph
-            out = None
-            (self._log or self.logger).warn(f"{self.name()}: dropped message: {exc!r}")
-        if out is None:
-            self.dropped += 1
-            return
-        self.message_port_pub(pmt.intern("out"), out)
-
-
-# --------------------------------------------------------------------------------------
 class packet_modem_tx(gr.hier_block2):
     """Packet modem transmitter (stock GNU Radio blocks + thin PDU glue).
 
@@ -243,13 +219,13 @@ class packet_modem_tx(gr.hier_block2):
             return pmt.cons(pmt.make_dict(), pmt.init_u8vector(len(bits), bits))
 
         log = gr.logger("semcom_packet_modem_tx")
-        self.validate = _pdu_map("semcom_tx_validate", validate, log)
+        self.validate = msg_map("semcom_tx_validate", validate, log)
         self.crc = digital.crc_append(32, 0x04C11DB7, 0xFFFFFFFF, 0xFFFFFFFF, True, True,
                                       False, 0)
         self.hdr_format = digital.header_format_crc(HEADER_LEN_KEY, HEADER_SEQ_KEY)
         self.formatter = digital.protocol_formatter_async(self.hdr_format)
-        self.hdr_glue = _pdu_map("semcom_tx_header", header_bits, log)
-        self.pld_glue = _pdu_map("semcom_tx_pad", payload_bits, log)
+        self.hdr_glue = msg_map("semcom_tx_header", header_bits, log)
+        self.pld_glue = msg_map("semcom_tx_pad", payload_bits, log)
         self.encoder = fec.async_encoder(semfec.make_ldpc_encoder(code), False, False, False,
                                          (MAX_PAYLOAD + CRC_BYTES) * 8 * 4)
 

@@ -1,0 +1,38 @@
+"""Message glue for the hier blocks: the few Python steps between stock blocks."""
+
+from __future__ import annotations
+
+import pmt
+from gnuradio import gr
+
+__all__ = ["msg_map"]
+
+
+class msg_map(gr.basic_block):
+    """Apply ``fn(msg) -> msg | None`` to each message on ``in`` and publish it on ``out``.
+
+    ``None`` drops the message. An exception is logged, never raised: the message is
+    dropped, or ``fallback`` is sent instead when one is given (a header parser
+    downstream of ``header_payload_demux`` must always answer).
+    """
+
+    def __init__(self, name, fn, logger=None, fallback=None):
+        gr.basic_block.__init__(self, name=name, in_sig=None, out_sig=None)
+        self._fn = fn
+        self._log = logger
+        self._fallback = fallback
+        self.dropped = 0
+        self.message_port_register_in(pmt.intern("in"))
+        self.message_port_register_out(pmt.intern("out"))
+        self.set_msg_handler(pmt.intern("in"), self._handle)
+
+    def _handle(self, msg):
+        try:
+            out = self._fn(msg)
+        except Exception as exc:  # never let bad input kill the flowgraph
+            (self._log or self.logger).warn(f"{self.name()}: {exc!r}")
+            out = self._fallback
+        if out is None:
+            self.dropped += 1
+            return
+        self.message_port_pub(pmt.intern("out"), out)
