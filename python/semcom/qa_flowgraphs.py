@@ -16,7 +16,6 @@ EXAMPLES = ROOT / "examples"
 # grcc reads this module's block YAML from the source tree, installed or not.
 os.environ["GRC_BLOCKS_PATH"] = os.pathsep.join(
     [str(ROOT / "grc")] + [p for p in os.environ.get("GRC_BLOCKS_PATH", "").split(os.pathsep) if p])
-SIMULATIONS = ("loopback_awgn", "loopback_fading", "loopback_multipath")
 
 
 def grcc(grc: Path, out_dir: Path) -> Path:
@@ -113,6 +112,11 @@ class qa_flowgraphs(gr_unittest.TestCase):
         self.assertGreaterEqual(len(received), 0.9 * expected)
         self.assertGreater(len(received), 20)
         self.assertGreaterEqual(m["recognition_rate_ratio"], 0.9)
+
+    def test_symbol_level_path(self):
+        m, _ = self._run_simulation("loopback_symbol", ["--snr-db", "10"])
+        self.assertEqual(m["images_received"], 16)
+        self.assertEqual(m["packets_failed"], 0)
 
     def test_multipath_runs(self):
         m, _ = self._run_simulation("loopback_multipath", ["--snr-db", "20"])
