@@ -80,3 +80,16 @@ def test_shipped_models_are_listed():
     assert {196, 98, 40} <= set(zoo.shipped_aesc("mnist"))
     images, labels = zoo.load_sample()
     assert images.shape == (64, 1, 28, 28) and images.dtype == np.uint8 and labels.shape == (64,)
+
+
+def test_installed_command_runs_in_this_environment():
+    """`.venv/bin/semcom` must start with the interpreter that has the package."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tool = Path(sys.executable).parent / "semcom"
+    assert tool.exists(), f"{tool} is not installed: run `make` (it installs the module)"
+    out = subprocess.run([str(tool), "--help"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "train" in out.stdout and "evaluate" in out.stdout
