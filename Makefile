@@ -55,9 +55,10 @@ $(VENV)/.system-deps: Makefile
 system-deps: $(VENV)/.system-deps
 
 # --- virtual environment that sees the system's GNU Radio bindings ---
-$(VENV)/.requirements: requirements.txt $(VENV)/.system-deps
+$(VENV)/.requirements: requirements.txt requirements-nodeps.txt $(VENV)/.system-deps
 	@[ -x $(PY) ] || $(SYSTEM_PY) -m venv --system-site-packages $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -r requirements-nodeps.txt
 	@touch $@
 
 venv: $(VENV)/.requirements

@@ -80,6 +80,9 @@ class deframer(gr.basic_block):
         except pk.PacketError as exc:
             self._drop(exc.reason, str(exc), "info" if exc.reason != "crc" else "debug")
             return
+        if packet.type == pk.IMAGE_DATA:
+            self._drop("type", "image-data packet (a baseline scheme's), not AESC-I", "debug")
+            return
         crc_ok = packet.crc_ok and phy_ok
         self.stats["bytes"] += len(data)
         phy = {k: meta[k] for k in _PHY_KEYS if k in meta}

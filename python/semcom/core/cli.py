@@ -1,7 +1,9 @@
 """The ``semcom`` command-line tool.
 
 ``semcom <command> --help`` describes each command. ``main(argv)`` returns an exit status
-instead of exiting, so tests call it directly.
+instead of exiting, so tests call it directly. ``semcom sweep`` is the one command that
+runs GNU Radio: its flowgraphs are imported from ``gnuradio.semcom.phy`` when a point
+runs, never when this module loads.
 """
 
 from __future__ import annotations
@@ -78,10 +80,61 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="write the blob here")
     p.add_argument("--inspect", metavar="FILE", default=None, help="parse and describe a blob file")
 
+    p = sub.add_parser("sweep", help="the paper's evaluation grid through the GNU Radio link "
+                                     "(resumable; one results JSON)")
+    p.add_argument("--out", required=True, help="results JSON (resumed when it exists)")
+    p.add_argument("--name", default=None, help="name stored in the results (default: file stem)")
+    p.add_argument("--description", default="")
+    p.add_argument("--dataset", choices=["mnist", "cifar10"], default="mnist")
+    p.add_argument("--data", metavar="DIR", default=None,
+                   help="dataset root (default: $SEMCOM_DATA, else ~/.cache/semcom)")
+    p.add_argument("--schemes", default=",".join(_SCHEMES),
+                   help=f"comma list of {', '.join(_SCHEMES)} (default: all)")
+    p.add_argument("--cr", default="20", help="comma list of compression ratios (default 20)")
+    p.add_argument("--channel", default="awgn", help="comma list of awgn, rayleigh, multipath")
+    p.add_argument("--snr", default="-3,-2,-1,0,2", help="comma list of Es/N0 values in dB")
+    p.add_argument("--num-images", type=int, default=2000, help="first N test images (default 2000)")
+    p.add_argument("--seed", type=int, default=0, help="noise/fading seed of the sweep")
+    p.add_argument("--workers", type=int, default=1, help="points run in parallel processes")
+    p.add_argument("--waveform", choices=["symbol", "full"], default="symbol",
+                   help="symbol-level link (default) or the full burst waveform")
+    p.add_argument("--modulation", choices=["bpsk", "qpsk"], default="bpsk")
+    p.add_argument("--code", default="n1800_r05", help="LDPC code key (default n1800_r05)")
+    p.add_argument("--carousel-every", type=int, default=500,
+                   help="AESC-I: send the decoder blob again every N codes (default 500)")
+    p.add_argument("--taps", default="1.0", help="multipath taps, comma list of complex numbers")
+    p.add_argument("--freq-offset", type=float, default=0.0, help="full waveform: cycles/sample")
+    p.add_argument("--timing-offset", type=float, default=1.0, help="full waveform: resampling ratio")
+    p.add_argument("--examples-per-class", type=int, default=1,
+                   help="received images kept per class for the image grids")
+    p.add_argument("--lpips-backbone", default=None, metavar="FILE",
+                   help="torchvision AlexNet checkpoint for LPIPS (default: $SEMCOM_LPIPS_BACKBONE, "
+                        "else torch hub's cache)")
+    p.add_argument("--model", action="append", default=[], metavar="ZDIM=PATH",
+                   help="use this AESC-I .pt for a zdim instead of the shipped one (repeatable)")
+    p.add_argument("--limit-points", type=int, default=None, help="run at most N new points")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("plot", help="the paper's figures from sweep results (PNG)")
+    p.add_argument("results", nargs="+", help="results JSON files from `semcom sweep`")
+    p.add_argument("--out", default="figures", help="output folder (default figures)")
+    p.add_argument("--figures", default="all",
+                   help="comma list of fig4, fig5, fig6, fig7, fig8, waterfall (default all)")
+
     p = sub.add_parser("demo", help="shipped sample through the model; writes images and metrics")
     p.add_argument("--zdim", type=int, default=40)
     p.add_argument("--out", default="demo-output", help="output folder (default demo-output)")
     return parser
+
+
+_SCHEMES = ("aesc-verified", "aesc-paper", "jpeg-header-known", "jpeg-full-file", "direct")
+
+
+def _floats(text, what):
+    try:
+        return [float(v) for v in str(text).split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"{what} must be a comma list of numbers, got {text!r}") from None
 
 
 def _threads(args):
@@ -169,6 +222,51 @@ def _cmd_blob(args):
     return 0
 
 
+def _cmd_sweep(args):
+    from .sweep import SweepConfig, run_sweep
+
+    models = {}
+    for item in args.model:
+        zdim, sep, path = item.partition("=")
+        if not sep or not zdim.isdigit():
+            raise ValueError(f"--model takes ZDIM=PATH, got {item!r}")
+        models[zdim] = path
+    crs = [int(c) if c == int(c) else c for c in _floats(args.cr, "--cr")]
+    cfg = SweepConfig(
+        name=args.name or Path(args.out).stem, description=args.description, dataset=args.dataset,
+        schemes=[s.strip() for s in args.schemes.split(",") if s.strip()], crs=crs,
+        channels=[c.strip() for c in args.channel.split(",") if c.strip()],
+        snrs=_floats(args.snr, "--snr"), num_images=args.num_images, seed=args.seed,
+        waveform=args.waveform, modulation=args.modulation, code=args.code,
+        carousel_every=args.carousel_every,
+        taps=[complex(t.replace(" ", "")) if "j" in t else float(t) for t in args.taps.split(",")],
+        freq_offset=args.freq_offset, timing_offset=args.timing_offset,
+        examples_per_class=args.examples_per_class, lpips_backbone=args.lpips_backbone,
+        models=models, data_root=args.data)
+    if any(isinstance(t, complex) for t in cfg.taps):
+        cfg.taps = [[t.real, t.imag] if isinstance(t, complex) else t for t in cfg.taps]
+    results = run_sweep(cfg, args.out, workers=args.workers, progress=not args.quiet,
+                        limit_points=args.limit_points)
+    wall = sum(p["wall_s"] for p in results["points"])
+    bits = sum(p["packet_bits"] for p in results["points"])
+    link_s = sum(p["link"]["wall_s"] for p in results["points"])
+    print(json.dumps({"out": args.out, "points": len(results["points"]),
+                      "point_seconds": round(wall, 1),
+                      "link_info_bits_per_s": round(bits / link_s) if link_s else None,
+                      "lpips": results["lpips"]}))
+    return 0
+
+
+def _cmd_plot(args):
+    from .plots import plot_results
+
+    written = plot_results(args.results, args.out,
+                           [f.strip() for f in args.figures.split(",") if f.strip()])
+    for path in written:
+        print(path)
+    return 0
+
+
 def _cmd_demo(args):
     from .demo import run_demo
 
@@ -184,6 +282,8 @@ COMMANDS = {
     "evaluate": _cmd_evaluate,
     "blob": _cmd_blob,
     "demo": _cmd_demo,
+    "sweep": _cmd_sweep,
+    "plot": _cmd_plot,
 }
 
 
@@ -198,7 +298,7 @@ def main(argv=None) -> int:
 
     try:
         return COMMANDS[args.command](args)
-    except (DatasetError, ModelFileError, BlobError, ValueError) as exc:
+    except (DatasetError, ModelFileError, BlobError, ValueError, OSError) as exc:
         print(f"semcom {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

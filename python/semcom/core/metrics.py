@@ -18,6 +18,8 @@ __all__ = [
     "accuracy",
     "recognition_rate_ratio",
     "wilson_interval",
+    "mean_interval",
+    "ratio_interval",
 ]
 
 
@@ -88,3 +90,29 @@ def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, flo
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
     return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def mean_interval(values, z: float = 1.96) -> tuple[float, float, float]:
+    """``(mean, low, high)``: the mean and its normal-approximation interval
+    ``mean ± z · s / √n`` (95 % by default; ``s`` the sample standard deviation)."""
+    v = np.asarray(values, dtype=np.float64).reshape(-1)
+    if v.size == 0:
+        raise ValueError("no values")
+    m = float(v.mean())
+    if v.size == 1:
+        return m, m, m
+    half = z * float(v.std(ddof=1)) / math.sqrt(v.size)
+    return m, m - half, m + half
+
+
+def ratio_interval(correct_received: int, n: int, acc_original: float,
+                   z: float = 1.96) -> tuple[float, float, float]:
+    """Recognition-rate ratio with its interval: ``(ratio, low, high)``.
+
+    The originals' accuracy is a fixed property of the same ``n`` images, so the
+    uncertainty is that of the accuracy on the received images: the Wilson interval of
+    ``correct_received / n``, divided by ``acc_original``.
+    """
+    lo, hi = wilson_interval(correct_received, n, z)
+    return (recognition_rate_ratio(correct_received / n, acc_original),
+            lo / acc_original, hi / acc_original)

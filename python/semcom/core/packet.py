@@ -2,7 +2,7 @@
 
 Layout (``docs/model-blob.md`` §2, big-endian)::
 
-    u8  packet type      1 = model segment, 2 = code
+    u8  packet type      1 = model segment, 2 = code, 3 = image data (baselines)
     u8  format version   1
     8s  model tag        first 8 bytes of the model id (SHA-256 of the blob)
     u32 index            segment index (type 1) / code sequence number (type 2)
@@ -11,7 +11,8 @@ Layout (``docs/model-blob.md`` §2, big-endian)::
     P   payload
     u32 CRC-32           zlib.crc32 of everything before it
 
-A code payload is ``u32 image id, f32 scale, C × u8 code``.
+A code payload is ``u32 image id, f32 scale, C × u8 code``. An image-data payload (the
+JPEG and direct-transmission baselines of ``semcom sweep``) is ``u32 image id, data``.
 
 :class:`Reassembler` is SR⁻¹ for model blobs: segments in any order, duplicates dropped,
 missing indices reported, completed blobs checked against their tag. It is pure Python so
@@ -32,12 +33,14 @@ import numpy as np
 __all__ = [
     "MODEL_SEGMENT", "CODE", "VERSION", "HEADER_BYTES", "OVERHEAD_BYTES", "MAX_PAYLOAD",
     "PacketError", "Packet", "pack", "unpack", "segment_blob", "pack_code", "unpack_code",
-    "CodePayload", "Reassembler", "TYPE_NAMES", "blob_matches_tag",
+    "CodePayload", "Reassembler", "TYPE_NAMES", "blob_matches_tag", "IMAGE_DATA",
+    "pack_image_data", "unpack_image_data",
 ]
 
 MODEL_SEGMENT = 1
 CODE = 2
-TYPE_NAMES = {MODEL_SEGMENT: "model_segment", CODE: "code"}
+IMAGE_DATA = 3
+TYPE_NAMES = {MODEL_SEGMENT: "model_segment", CODE: "code", IMAGE_DATA: "image_data"}
 VERSION = 1
 _HEADER = struct.Struct(">BB8sIIH")
 _CODE_HEAD = struct.Struct(">If")
@@ -75,7 +78,8 @@ class Packet:
 def pack(ptype: int, model_tag: bytes, index: int, count: int, payload: bytes) -> bytes:
     """Build one packet (header, payload, CRC-32)."""
     if ptype not in TYPE_NAMES:
-        raise ValueError(f"packet type must be 1 (model segment) or 2 (code), got {ptype}")
+        raise ValueError(f"packet type must be 1 (model segment), 2 (code) or 3 (image data), "
+                         f"got {ptype}")
     if len(model_tag) != 8:
         raise ValueError(f"model tag must be 8 bytes, got {len(model_tag)}")
     if len(payload) > MAX_PAYLOAD:
@@ -100,7 +104,7 @@ def unpack(data: bytes, check_crc: bool = True) -> Packet:
     if check_crc and not crc_ok:
         raise PacketError("crc", f"CRC-32 mismatch on a {len(data)}-byte packet")
     if ptype not in TYPE_NAMES:
-        raise PacketError("type", f"unknown packet type {ptype} (expected 1 or 2)")
+        raise PacketError("type", f"unknown packet type {ptype} (expected 1, 2 or 3)")
     if version != VERSION:
         raise PacketError("version", f"packet format version {version}, this receiver reads {VERSION}")
     if length != len(data) - OVERHEAD_BYTES:
@@ -147,6 +151,18 @@ def unpack_code(payload: bytes, code_length: int | None = None) -> CodePayload:
     if code_length is not None and len(code) != code_length:
         raise PacketError("code", f"code of {len(code)} values, the model expects {code_length}")
     return CodePayload(image_id, scale, code.copy())
+
+
+def pack_image_data(image_id: int, data: bytes) -> bytes:
+    """Payload of an image-data packet: image id, then the scheme's bytes for that image."""
+    return struct.pack(">I", int(image_id) & 0xFFFFFFFF) + bytes(data)
+
+
+def unpack_image_data(payload: bytes) -> tuple[int, bytes]:
+    """Inverse of :func:`pack_image_data`: ``(image id, data)``."""
+    if len(payload) < 4:
+        raise PacketError("code", f"image-data payload of {len(payload)} bytes is too short")
+    return struct.unpack_from(">I", payload)[0], bytes(payload[4:])
 
 
 def blob_matches_tag(blob: bytes, tag: bytes) -> bool:

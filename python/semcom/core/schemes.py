@@ -1,0 +1,309 @@
+"""The transmission schemes of the paper's evaluation: what each puts on the air, and how
+its receiver turns the packets that come back into images.
+
+Every scheme uses the link packet of ``docs/model-blob.md`` §2 (header, payload, CRC-32),
+so all of them cross the same LDPC code, modulation and channel:
+
+* ``aesc`` — AESC-I: the decoder's model blob (segments, repeated by a carousel every
+  ``carousel_every`` codes) and one code packet per image, received exactly as the
+  deframer and semantic-decoder blocks do. ``verified`` model protection drops packets
+  whose CRC fails and builds the decoder only from a blob whose SHA-256 checks;
+  ``paper`` keeps corrupted packets (if their header still routes) and builds the
+  decoder from the first blob that parses, weight bit errors included.
+* ``jpeg`` — Pillow JPEG at a quality, ``header-known`` or ``full-file``
+  (:mod:`.jpeg`), one image-data packet per image.
+* ``direct`` — the raw 8-bit pixels, one image-data packet per image (the upper bound).
+
+The baselines follow the paper's convention of decoding whatever bits arrive: their
+packets are used even when the CRC fails, as long as the header routes them.
+
+What an image that does not come back counts as (``docs/results.md``): an image whose
+packet never arrived or could not be routed is **lost**; one whose data arrived but could
+not be decoded (JPEG decode failure, or no decoder for its code) is **failed**. Both are
+scored as the all-black image, so end-to-end metrics include them; their counts are
+reported beside the metrics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from . import blob as blobfmt
+from . import jpeg
+from . import packet as pk
+from .quant import quantize_latent
+
+__all__ = ["OK", "LOST", "FAILED", "Reception", "Scheme", "AescScheme", "JpegScheme",
+           "DirectScheme", "make_scheme", "SCHEMES"]
+
+OK, LOST, FAILED = 0, 1, 2
+SCHEMES = ("aesc", "jpeg", "direct")
+
+
+@dataclass
+class Reception:
+    """Receiver output: ``images`` u8 ``[N, C, H, W]`` (lost/failed → black), ``status``
+    per image (:data:`OK`, :data:`LOST`, :data:`FAILED`) and scheme counters."""
+
+    images: np.ndarray
+    status: np.ndarray
+    counters: dict = field(default_factory=dict)
+
+
+def _tag(name: str) -> bytes:
+    return hashlib.sha256(name.encode()).digest()[:8]
+
+
+class Scheme:
+    """Base class. ``transmit`` fills :attr:`accounting` (bits per kind of data sent)."""
+
+    name = "scheme"
+
+    def __init__(self):
+        self.accounting = {"source_bits": 0, "model_bits": 0, "packet_bits": 0, "packets": 0}
+
+    def label(self) -> str:
+        return self.name
+
+    def transmit(self, images: np.ndarray) -> list[bytes]:
+        raise NotImplementedError
+
+    def receive(self, received, n_images: int, shape) -> Reception:
+        raise NotImplementedError
+
+    def _account(self, packets):
+        self.accounting["packets"] = len(packets)
+        self.accounting["packet_bits"] = 8 * sum(len(p) for p in packets)
+
+
+class _ImageDataScheme(Scheme):
+    """One image-data packet per image; the receiver decodes what arrives."""
+
+    def _encode(self, image) -> bytes:
+        raise NotImplementedError
+
+    def _decode(self, data: bytes, shape):
+        raise NotImplementedError
+
+    def transmit(self, images):
+        tag = _tag(self.label())
+        packets, source = [], 0
+        for i, image in enumerate(images):
+            data = self._encode(image)
+            source += 8 * len(data)
+            packets.append(pk.pack(pk.IMAGE_DATA, tag, i, 1, pk.pack_image_data(i, data)))
+        self.accounting["source_bits"] = source
+        self._account(packets)
+        return packets
+
+    def receive(self, received, n_images, shape):
+        tag = _tag(self.label())
+        images = np.zeros((n_images, *shape), dtype=np.uint8)
+        status = np.full(n_images, LOST, dtype=np.int8)
+        counters = {"unroutable": 0, "crc_failed_used": 0, "duplicates": 0, "decode_failed": 0}
+        for data, crc_ok in received:
+            try:
+                packet = pk.unpack(data, check_crc=False)
+                if packet.type != pk.IMAGE_DATA or packet.model_tag != tag:
+                    raise pk.PacketError("type", "not this scheme's packet")
+                image_id, payload = pk.unpack_image_data(packet.payload)
+            except pk.PacketError:
+                counters["unroutable"] += 1
+                continue
+            if image_id >= n_images:
+                counters["unroutable"] += 1
+                continue
+            if status[image_id] != LOST:
+                counters["duplicates"] += 1
+                continue
+            ok = crc_ok and packet.crc_ok
+            counters["crc_failed_used"] += not ok
+            image = self._decode(payload, shape)
+            if image is None:
+                status[image_id] = FAILED
+                counters["decode_failed"] += 1
+            else:
+                images[image_id] = image
+                status[image_id] = OK
+        return Reception(images, status, counters)
+
+
+class JpegScheme(_ImageDataScheme):
+    name = "jpeg"
+
+    def __init__(self, quality: int, variant: str = "header-known"):
+        super().__init__()
+        if variant not in jpeg.VARIANTS:
+            raise ValueError(f"JPEG variant must be one of {jpeg.VARIANTS}, got {variant!r}")
+        self.quality = int(quality)
+        self.variant = variant
+
+    def label(self):
+        return f"jpeg-{self.variant}-q{self.quality}"
+
+    def _encode(self, image):
+        return jpeg.encode(image, self.quality, self.variant)
+
+    def _decode(self, data, shape):
+        return jpeg.decode(data, shape, self.quality, self.variant)
+
+
+class DirectScheme(_ImageDataScheme):
+    name = "direct"
+
+    def label(self):
+        return "direct"
+
+    def _encode(self, image):
+        return np.ascontiguousarray(image, dtype=np.uint8).tobytes()
+
+    def _decode(self, data, shape):
+        if len(data) != int(np.prod(shape)):
+            return None
+        return np.frombuffer(data, dtype=np.uint8).reshape(shape).copy()
+
+
+class AescScheme(Scheme):
+    """AESC-I with its decoder sent through the link (see the module docstring)."""
+
+    name = "aesc"
+
+    def __init__(self, model, protection: str = "verified", carousel_every: int = 500,
+                 segment_size: int = 1024):
+        super().__init__()
+        if protection not in ("verified", "paper"):
+            raise ValueError(f"model protection must be 'verified' or 'paper', got {protection!r}")
+        if int(carousel_every) < 1:
+            raise ValueError(f"carousel_every must be >= 1 code, got {carousel_every!r}")
+        self.model = model.eval()
+        self.protection = protection
+        self.carousel_every = int(carousel_every)
+        self.segment_size = int(segment_size)
+        self.blob = blobfmt.blob_from_aesc(self.model)
+        self.model_id = blobfmt.model_id(self.blob)
+        self.tag = bytes.fromhex(self.model_id[:16])
+
+    def label(self):
+        return f"aesc-{self.protection}"
+
+    @torch.no_grad()
+    def transmit(self, images):
+        x = torch.from_numpy(np.asarray(images, dtype=np.float32) / 255.0)
+        codes, scales = [], []
+        for start in range(0, len(x), 1000):
+            q, s = quantize_latent(self.model.encode(x[start:start + 1000]), self.model.latent_bits)
+            codes.append(q.numpy().astype(np.uint8))
+            scales.append(s.numpy())
+        codes, scales = np.concatenate(codes), np.concatenate(scales)
+        segments = pk.segment_blob(self.blob, self.tag, self.segment_size)
+        packets, copies = [], 0
+        for i in range(len(codes)):
+            if i % self.carousel_every == 0:
+                packets.extend(segments)
+                copies += 1
+            body = pk.pack_code(i, float(scales[i]), codes[i].reshape(-1))
+            packets.append(pk.pack(pk.CODE, self.tag, i, 1, body))
+        self.accounting["source_bits"] = int(codes.size * 8)
+        self.accounting["model_bits"] = 8 * len(self.blob) * copies
+        self.accounting["model_copies"] = copies
+        self._account(packets)
+        return packets
+
+    @torch.no_grad()
+    def receive(self, received, n_images, shape):
+        verified = self.protection == "verified"
+        reassembler = pk.Reassembler(self.protection, max_models=4)
+        codes = {}
+        counters = {"unroutable": 0, "crc_dropped": 0, "crc_failed_used": 0, "duplicates": 0,
+                    "blobs_completed": 0, "blobs_rejected": 0, "other_tag": 0}
+        decoder = None
+        for data, crc_ok in received:
+            if verified and not crc_ok:
+                counters["crc_dropped"] += 1
+                continue
+            try:
+                packet = pk.unpack(data, check_crc=verified)
+            except pk.PacketError as exc:
+                counters["crc_dropped" if exc.reason == "crc" else "unroutable"] += 1
+                continue
+            ok = crc_ok and packet.crc_ok
+            if packet.type == pk.CODE:
+                try:
+                    code = pk.unpack_code(packet.payload, self.model.code_length)
+                except pk.PacketError:
+                    counters["unroutable"] += 1
+                    continue
+                if packet.model_tag != self.tag:
+                    counters["other_tag"] += 1
+                    continue
+                if code.image_id >= n_images:
+                    counters["unroutable"] += 1
+                    continue
+                if code.image_id in codes:
+                    counters["duplicates"] += 1
+                    continue
+                counters["crc_failed_used"] += not ok
+                codes[code.image_id] = code
+            elif packet.type == pk.MODEL_SEGMENT and decoder is None:
+                packet.crc_ok = ok
+                try:
+                    blob = reassembler.add(packet)
+                except pk.PacketError:
+                    counters["blobs_rejected"] += 1
+                    continue
+                if blob is None:
+                    continue
+                counters["blobs_completed"] += 1
+                try:
+                    decoder, parsed = blobfmt.decoder_from_blob(blob, verify=verified)
+                    if verified and parsed.model_id[:16] != self.tag.hex():
+                        raise blobfmt.BlobIntegrityError("blob id does not match its tag")
+                    if parsed.in_shape[0] != self.model.code_length:
+                        raise blobfmt.BlobError("decoder input does not match the code length")
+                except (blobfmt.BlobError, ValueError, RuntimeError):
+                    counters["blobs_rejected"] += 1
+                    decoder = None
+            else:
+                counters["other_tag"] += packet.type not in (pk.CODE, pk.MODEL_SEGMENT)
+        images = np.zeros((n_images, *shape), dtype=np.uint8)
+        status = np.full(n_images, LOST, dtype=np.int8)
+        counters["model_received"] = decoder is not None
+        if not codes:
+            return Reception(images, status, counters)
+        ids = np.fromiter(codes, dtype=np.int64)
+        if decoder is None:
+            status[ids] = FAILED                      # codes arrived, never a decoder
+            return Reception(images, status, counters)
+        q = np.stack([codes[i].code for i in ids]).astype(np.float32)
+        s = np.array([codes[i].scale for i in ids], dtype=np.float64)
+        # A corrupted scale (paper mode) is decoded as an all-zero code, as the block does.
+        s[~np.isfinite(s) | (s < 0) | (s > 1e6)] = 0.0
+        latent = torch.from_numpy(q * s[:, None].astype(np.float32))
+        out = []
+        for start in range(0, len(latent), 1000):
+            out.append(decoder(latent[start:start + 1000]).numpy())
+        out = np.concatenate(out).reshape(len(ids), *shape)
+        images[ids] = np.round(np.clip(np.nan_to_num(out), 0.0, 1.0) * 255.0).astype(np.uint8)
+        status[ids] = OK
+        return Reception(images, status, counters)
+
+
+def make_scheme(kind: str, *, model=None, protection="verified", quality=None,
+                variant="header-known", carousel_every=500) -> Scheme:
+    """Build a scheme by name (``aesc``, ``jpeg``, ``direct``)."""
+    if kind == "aesc":
+        if model is None:
+            raise ValueError("the aesc scheme needs a model")
+        return AescScheme(model, protection, carousel_every)
+    if kind == "jpeg":
+        if quality is None:
+            raise ValueError("the jpeg scheme needs a quality")
+        return JpegScheme(quality, variant)
+    if kind == "direct":
+        return DirectScheme()
+    raise ValueError(f"scheme must be one of {SCHEMES}, got {kind!r}")
