@@ -27,7 +27,6 @@ reported beside the metrics.
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass, field
 
 import numpy as np

@@ -286,6 +286,7 @@ def run_point(cfg: SweepConfig, point: dict, calibration: dict, progress=None) -
         "receiver": rx.counters,
         "examples": {str(i): encode_example(rx.images[i])
                      for i in example_indices(y, cfg.examples_per_class)},
+        "example_labels": {str(i): int(y[i]) for i in example_indices(y, cfg.examples_per_class)},
         "wall_s": time.perf_counter() - t0,
     })
     return result
@@ -346,7 +347,7 @@ _POINT_FIELDS = {"key": str, "channel": str, "snr_db": (int, float), "cr": (int,
                  "scheme": str, "images": int, "images_lost": int, "images_failed": int,
                  "recognition_rate_ratio": dict, "psnr_db": dict, "ssim": dict,
                  "cr_paper": (int, float), "cr_effective": (int, float), "link": dict,
-                 "wall_s": (int, float), "examples": dict}
+                 "wall_s": (int, float), "examples": dict, "example_labels": dict}
 
 
 def validate_results(obj, where: str = "results") -> None:

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""QA for `semcom sweep` and `semcom plot`: a tiny grid end to end through GNU Radio.
+
+The data root is made from the shipped MNIST sample (written as the official idx files),
+so this runs without the datasets."""
+
+import gzip
+import json
+import struct
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from gnuradio import gr_unittest
+
+from gnuradio.semcom.core import cli, zoo
+from gnuradio.semcom.core.sweep import ResultsError, load_results, validate_results
+
+
+def _write_idx(path: Path, array: np.ndarray):
+    head = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(head + np.ascontiguousarray(array, dtype=np.uint8).tobytes())
+
+
+class qa_sweep(gr_unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        root = Path(cls.tmp.name)
+        images, labels = zoo.load_sample()
+        (root / "mnist").mkdir()
+        _write_idx(root / "mnist" / "t10k-images-idx3-ubyte.gz", images[:, 0])
+        _write_idx(root / "mnist" / "t10k-labels-idx1-ubyte.gz", labels)
+        cls.root, cls.images = root, images
+        cls.out = root / "tiny.json"
+        cls.args = ["sweep", "--out", str(cls.out), "--data", str(root), "--num-images", "12",
+                    "--cr", "8,20", "--channel", "awgn,rayleigh", "--snr=-5,4",
+                    "--carousel-every", "8", "--quiet"]
+        assert cli.main(cls.args) == 0
+        cls.results = load_results(cls.out)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def point(self, key):
+        return next(p for p in self.results["points"] if p["key"] == key)
+
+    def test_every_point_of_the_grid_is_in_one_valid_file(self):
+        validate_results(self.results)
+        # 2 channels x 2 SNRs x (4 schemes x 2 Crs + direct)
+        self.assertEqual(len(self.results["points"]), 2 * 2 * 9)
+        self.assertEqual(self.results["calibration"]["jpeg"]["20"]["cr"], 20)
+        self.assertIn("gnuradio", self.results["versions"])
+        self.assertIn("available", self.results["lpips"])
+
+    def test_high_snr_delivers_everything_and_low_snr_does_not(self):
+        good = self.point("awgn|snr=4|cr=1|direct")
+        self.assertEqual(good["images_ok"], 12)
+        self.assertEqual(good["link"]["crc_failures"], 0)
+        self.assertEqual(good["psnr_db"]["value"], 100.0)        # pixel-exact
+        self.assertAlmostEqual(good["recognition_rate_ratio"]["value"], 1.0)
+        aesc = self.point("awgn|snr=4|cr=20|aesc-verified")
+        self.assertEqual(aesc["images_ok"], 12)
+        self.assertAlmostEqual(aesc["cr_paper"], 19.6)
+        self.assertLess(aesc["cr_effective"], aesc["cr_paper"])    # the blob is counted
+        self.assertEqual(aesc["model_copies"], 2)          # before codes 0 and 8
+        bad = self.point("awgn|snr=-5|cr=1|direct")
+        self.assertGreater(bad["link"]["crc_failures"], 0)
+        self.assertGreater(bad["link"]["ber"], 0.0)
+        self.assertLess(bad["psnr_db"]["value"], good["psnr_db"]["value"])
+        lo, hi = bad["recognition_rate_ratio"]["ci"]
+        self.assertLessEqual(lo, bad["recognition_rate_ratio"]["value"])
+        self.assertGreaterEqual(hi, bad["recognition_rate_ratio"]["value"])
+
+    def test_a_second_run_skips_finished_points(self):
+        before = self.out.read_text()
+        self.assertEqual(cli.main(self.args), 0)
+        after = json.loads(self.out.read_text())
+        self.assertEqual([p["wall_s"] for p in after["points"]],
+                         [p["wall_s"] for p in json.loads(before)["points"]])
+
+    def test_other_settings_are_refused_on_resume(self):
+        args = list(self.args)
+        args[args.index("--num-images") + 1] = "6"
+        self.assertEqual(cli.main(args), 2)
+
+    def test_plot_writes_every_figure(self):
+        figs = Path(self.tmp.name) / "figs"
+        self.assertEqual(cli.main(["plot", str(self.out), "--out", str(figs)]), 0)
+        names = sorted(p.name for p in figs.glob("*.png"))
+        self.assertEqual(names, ["fig4.png", "fig5.png", "fig6.png", "fig7.png", "fig8.png",
+                                 "waterfall.png"])
+        for p in figs.glob("*.png"):
+            self.assertEqual(p.read_bytes()[:8], b"\x89PNG\r\n\x1a\n")
+            self.assertGreater(p.stat().st_size, 5000)
+
+    def test_plot_rejects_files_that_are_not_results(self):
+        junk = Path(self.tmp.name) / "junk.json"
+        junk.write_text(json.dumps({"schema": "something else"}))
+        with self.assertRaises(ResultsError):
+            load_results(junk)
+        self.assertEqual(cli.main(["plot", str(junk), "--out", self.tmp.name]), 2)
+
+
+if __name__ == "__main__":
+    gr_unittest.run(qa_sweep)
