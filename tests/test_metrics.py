@@ -103,6 +103,13 @@ def test_lpips_without_backbone_says_unavailable_and_why(tmp_path, monkeypatch):
         perceptual.load_lpips(junk)
 
 
+def test_the_reason_names_the_home_folder_as_a_user_writes_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(perceptual.LPIPSUnavailable) as info:
+        perceptual.load_lpips(tmp_path / ".cache" / "x.pth")
+    assert "~/.cache/x.pth" in str(info.value) and str(tmp_path) not in str(info.value)
+
+
 def test_lpips_backbone_from_the_environment(random_backbone, monkeypatch):
     path, _ = random_backbone
     monkeypatch.setenv("SEMCOM_LPIPS_BACKBONE", str(path))

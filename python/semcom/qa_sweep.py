@@ -14,7 +14,8 @@ import numpy as np
 from gnuradio import gr_unittest
 
 from gnuradio.semcom.core import cli, zoo
-from gnuradio.semcom.core.sweep import ResultsError, load_results, validate_results
+from gnuradio.semcom.core.sweep import (ResultsError, decode_example, load_results,
+                                         validate_results)
 
 
 def _write_idx(path: Path, array: np.ndarray):
@@ -85,6 +86,23 @@ class qa_sweep(gr_unittest.TestCase):
         args = list(self.args)
         args[args.index("--num-images") + 1] = "6"
         self.assertEqual(cli.main(args), 2)
+
+    def test_results_carry_the_example_originals(self):
+        labels = self.results["example_labels"]
+        self.assertEqual(sorted(labels.values()), sorted(set(labels.values())))  # one per class
+        for idx, text in self.results["example_originals"].items():
+            np.testing.assert_array_equal(decode_example(text, (1, 28, 28)), self.images[int(idx)])
+
+    def test_the_full_waveform_option_runs_the_burst_modem(self):
+        out = Path(self.tmp.name) / "full.json"
+        args = ["sweep", "--out", str(out), "--data", str(self.root), "--num-images", "4",
+                "--schemes", "direct", "--snr", "12", "--waveform", "full",
+                "--modulation", "qpsk", "--freq-offset", "0.001", "--quiet"]
+        self.assertEqual(cli.main(args), 0)
+        point = load_results(out)["points"][0]
+        self.assertEqual(point["images_ok"], 4)
+        self.assertEqual(point["psnr_db"]["value"], 100.0)
+        self.assertIsNone(point["link"]["ber"])          # no genie index over the air
 
     def test_plot_writes_every_figure(self):
         figs = Path(self.tmp.name) / "figs"

@@ -90,6 +90,12 @@ def linear_weights_path() -> Path:
     return path
 
 
+def _shown(path: Path) -> str:
+    """The path as a user writes it (``~`` for the home folder): results files travel."""
+    text, home = str(path), str(Path.home())
+    return "~" + text[len(home):] if home not in ("", "/") and text.startswith(home + os.sep) else text
+
+
 def _backbone_state(path: Path) -> dict:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
@@ -172,7 +178,7 @@ def load_lpips(backbone: str | os.PathLike | None = None) -> LPIPS:
     path = Path(backbone or os.environ.get("SEMCOM_LPIPS_BACKBONE") or default_backbone_path())
     if not path.is_file():
         raise LPIPSUnavailable(
-            f"the ImageNet AlexNet backbone checkpoint {path} is not present (LPIPS needs "
+            f"the ImageNet AlexNet backbone checkpoint {_shown(path)} is not present (LPIPS needs "
             f"torchvision's {BACKBONE_FILE}, from {BACKBONE_URL}; pass --lpips-backbone FILE "
             "or set SEMCOM_LPIPS_BACKBONE)")
     lin_state = torch.load(linear_weights_path(), map_location="cpu", weights_only=True)

@@ -42,9 +42,10 @@ _METRICS = {
 
 def merge_points(paths) -> tuple[list, dict]:
     """All points of ``paths`` (later files win on equal keys) and the shape/LPIPS notes."""
-    points, info = {}, {"lpips_reason": None, "shape": None}
+    points, info = {}, {"lpips_reason": None, "shape": None, "originals": {}}
     for path in paths:
         res = load_results(path)
+        info["originals"].update(res.get("example_originals", {}))
         ds = res["config"].get("dataset", "mnist")
         info["shape"] = {"mnist": (1, 28, 28), "cifar10": (3, 32, 32)}[ds]
         if not res["lpips"].get("available"):
@@ -188,27 +189,33 @@ def _fig_grid(points, info, channel, out, name, classes, title):
         idx = _pick_example(sel, cls)
         if idx is None:
             continue
+        if str(idx) in info["originals"]:
+            rows.append((f"original '{cls}'", "original", idx))
         for scheme, label in (("aesc-verified", "AESC-I"), ("jpeg-header-known", "JPEG")):
-            rows.append((f"{label}, '{cls}'", scheme, idx))
+            rows.append((f"{label}", scheme, idx))
     if not rows:
         return None
-    fig, axes = plt.subplots(len(rows), len(snrs), figsize=(1.1 * len(snrs) + 1.2, 1.2 * len(rows) + 0.6),
+    fig, axes = plt.subplots(len(rows), len(snrs), figsize=(1.1 * len(snrs) + 1.4, 1.2 * len(rows) + 0.9),
                              squeeze=False)
     for r, (label, scheme, idx) in enumerate(rows):
         for c, snr in enumerate(snrs):
             ax = axes[r, c]
             ax.set_xticks([])
             ax.set_yticks([])
-            p = next((q for q in sel if q["scheme"] == scheme and q["snr_db"] == snr), None)
-            if p is not None and str(idx) in p["examples"]:
-                img = decode_example(p["examples"][str(idx)], info["shape"])
+            if scheme == "original":
+                text = info["originals"][str(idx)]
+            else:
+                p = next((q for q in sel if q["scheme"] == scheme and q["snr_db"] == snr), None)
+                text = p["examples"].get(str(idx)) if p is not None else None
+            if text is not None:
+                img = decode_example(text, info["shape"])
                 ax.imshow(img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0), cmap="gray",
                           vmin=0, vmax=255)
             if r == 0:
                 ax.set_title(f"{snr:g} dB", fontsize=8)
             if c == 0:
                 ax.set_ylabel(label, fontsize=8)
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(_wrap(title, 6 + 9 * len(snrs)), fontsize=9)
     fig.tight_layout()
     path = Path(out) / f"{name}.png"
     fig.savefig(path, dpi=120)

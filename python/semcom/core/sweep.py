@@ -19,6 +19,7 @@ already in the file are skipped. Layout::
      "versions": {"gr-semcom", "gnuradio", "torch", "numpy", "pillow", "python"},
      "calibration": {"jpeg": [{"cr", "quality", "cr_header_known", "cr_full_file"}]},
      "lpips": {"available": bool, "reason": str | null},
+     "example_originals": {image index: base64 uint8 image}, "example_labels": {...},
      "points": [{"key", "channel", "snr_db", "cr", "scheme", ... every metric ...}]}
 
 Each point holds every metric with its 95 % interval (``*_ci``), the failure counts, the
@@ -411,6 +412,10 @@ def run_sweep(cfg: SweepConfig, out, workers: int = 1, progress: bool = True,
                    "lpips": lpips_status(cfg), "points": []}
     results["config"].pop("data_root", None)
     results["versions"] = _versions()
+    x, y = _data(cfg)[:2]
+    idx = example_indices(y, cfg.examples_per_class)
+    results["example_originals"] = {str(i): encode_example(x[i]) for i in idx}
+    results["example_labels"] = {str(i): int(y[i]) for i in idx}
     done = {p["key"] for p in results["points"]}
     todo = [p for p in points if p["key"] not in done]
     if limit_points is not None:
