@@ -64,6 +64,13 @@ def _plt():
     return plt
 
 
+def _save(plt, fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def _value(p, metric):
     v = p.get(metric)
     if isinstance(v, dict):
@@ -130,11 +137,7 @@ def _fig_vs_snr(points, info, channel, out, name, title):
     axes[1].legend(fontsize=7, loc="lower right")
     n = sel[0]["images"]
     fig.suptitle(f"{title} ({n} test images per point)")
-    fig.tight_layout()
-    path = Path(out) / f"{name}.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, Path(out) / f"{name}.png")
 
 
 def _fig4(points, info, out):
@@ -164,11 +167,7 @@ def _fig4(points, info, out):
             ax.set_xticks(sorted({p["cr"] for p in sel}))
     axes.flat[2].legend(fontsize=6, ncol=2)
     fig.suptitle(f"AESC-I vs JPEG over AWGN at several Es/N0 ({sel[0]['images']} test images per point)")
-    fig.tight_layout()
-    path = Path(out) / "fig4.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, Path(out) / "fig4.png")
 
 
 def _pick_example(points, label):
@@ -216,11 +215,7 @@ def _fig_grid(points, info, channel, out, name, classes, title):
             if c == 0:
                 ax.set_ylabel(label, fontsize=8)
     fig.suptitle(_wrap(title, 6 + 9 * len(snrs)), fontsize=9)
-    fig.tight_layout()
-    path = Path(out) / f"{name}.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, Path(out) / f"{name}.png")
 
 
 def _waterfall(points, info, out):
@@ -252,11 +247,7 @@ def _waterfall(points, info, out):
         ax.legend(fontsize=7)
     axes[0].set_ylabel("BER (floored at 1e-7)")
     axes[1].set_ylabel("FER (floored at 1e-5)")
-    fig.tight_layout()
-    path = Path(out) / "waterfall.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, Path(out) / "waterfall.png")
 
 
 def plot_results(paths, out, figures=("all",)) -> list[Path]:
