@@ -102,6 +102,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--code", default="n1800_r05", help="LDPC code key (default n1800_r05)")
     p.add_argument("--carousel-every", type=int, default=500,
                    help="AESC-I: send the decoder blob again every N codes (default 500)")
+    p.add_argument("--segment-size", type=int, default=1024,
+                   help="AESC-I: model-blob bytes per packet (default 1024)")
     p.add_argument("--taps", default="1.0", help="multipath taps, comma list of complex numbers")
     p.add_argument("--freq-offset", type=float, default=0.0, help="full waveform: cycles/sample")
     p.add_argument("--timing-offset", type=float, default=1.0, help="full waveform: resampling ratio")
@@ -238,7 +240,7 @@ def _cmd_sweep(args):
         channels=[c.strip() for c in args.channel.split(",") if c.strip()],
         snrs=_floats(args.snr, "--snr"), num_images=args.num_images, seed=args.seed,
         waveform=args.waveform, modulation=args.modulation, code=args.code,
-        carousel_every=args.carousel_every,
+        carousel_every=args.carousel_every, segment_size=args.segment_size,
         taps=[complex(t.replace(" ", "")) if "j" in t else float(t) for t in args.taps.split(",")],
         freq_offset=args.freq_offset, timing_offset=args.timing_offset,
         examples_per_class=args.examples_per_class, lpips_backbone=args.lpips_backbone,

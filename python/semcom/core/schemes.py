@@ -293,12 +293,12 @@ class AescScheme(Scheme):
 
 
 def make_scheme(kind: str, *, model=None, protection="verified", quality=None,
-                variant="header-known", carousel_every=500) -> Scheme:
+                variant="header-known", carousel_every=500, segment_size=1024) -> Scheme:
     """Build a scheme by name (``aesc``, ``jpeg``, ``direct``)."""
     if kind == "aesc":
         if model is None:
             raise ValueError("the aesc scheme needs a model")
-        return AescScheme(model, protection, carousel_every)
+        return AescScheme(model, protection, carousel_every, segment_size)
     if kind == "jpeg":
         if quality is None:
             raise ValueError("the jpeg scheme needs a quality")

@@ -56,6 +56,7 @@ SCHEME_NAMES = ("aesc-verified", "aesc-paper", "jpeg-header-known", "jpeg-full-f
 CHANNELS = ("awgn", "rayleigh", "multipath")
 # Settings that must agree for a results file to be resumed (the grid itself may grow).
 _FIXED = ("dataset", "num_images", "seed", "waveform", "modulation", "code", "carousel_every",
+          "segment_size",
           "taps", "freq_offset", "timing_offset", "lpips_size", "models")
 
 
@@ -80,6 +81,7 @@ class SweepConfig:
     modulation: str = "bpsk"
     code: str = "n1800_r05"
     carousel_every: int = 500
+    segment_size: int = 1024
     taps: list = field(default_factory=lambda: [1.0])
     freq_offset: float = 0.0
     timing_offset: float = 1.0
@@ -206,7 +208,8 @@ def _scheme(cfg: SweepConfig, point: dict, calibration: dict):
         path = cfg.models.get(str(zdim)) or None
         model = zoo.load_aesc(cfg.dataset, zdim, path=path)
         return make_scheme("aesc", model=model, protection=name.split("-", 1)[1],
-                           carousel_every=cfg.carousel_every), {"zdim": zdim}
+                           carousel_every=cfg.carousel_every,
+                           segment_size=cfg.segment_size), {"zdim": zdim}
     if name.startswith("jpeg"):
         quality = calibration[str(cr)]["quality"]
         return make_scheme("jpeg", quality=quality, variant=name.split("-", 1)[1]), {"quality": quality}
@@ -389,7 +392,9 @@ def run_sweep(cfg: SweepConfig, out, workers: int = 1, progress: bool = True,
     if out.exists():
         results = load_results(out)
         old = results["config"]
-        clash = {k: (old.get(k), v) for k, v in cfg.fixed().items() if old.get(k) != v}
+        defaults = SweepConfig().fixed()     # files written before a setting existed used its default
+        clash = {k: (old.get(k, defaults[k]), v) for k, v in cfg.fixed().items()
+                 if old.get(k, defaults[k]) != v}
         if clash:
             raise ResultsError(
                 f"{out} was made with other settings {clash} (old, new): its points cannot be "
