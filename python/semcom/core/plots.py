@@ -218,6 +218,12 @@ def _fig_grid(points, info, channel, out, name, classes, title):
     return _save(plt, fig, Path(out) / f"{name}.png")
 
 
+def _positive(values):
+    """Zero error rates cannot sit on a log axis: leave them out (NaN) rather than invent a floor."""
+    v = np.asarray(values, dtype=float)
+    return np.where(v > 0, v, np.nan)
+
+
 def _waterfall(points, info, out):
     sel = [p for p in points if p["link"].get("bits_compared")]
     if not sel:
@@ -231,12 +237,12 @@ def _waterfall(points, info, out):
         snrs = sorted({p["snr_db"] for p in pts})
         ber = [sum(p["link"]["bit_errors"] for p in pts if p["snr_db"] == s)
                / sum(p["link"]["bits_compared"] for p in pts if p["snr_db"] == s) for s in snrs]
-        axes[0].semilogy(snrs, np.maximum(ber, 1e-7), "o" + ls, label=channel)
+        axes[0].semilogy(snrs, _positive(ber), "o" + ls, label=channel)
         for scheme in ("aesc-verified", "jpeg-header-known", "direct"):
             sp = sorted((p for p in pts if p["scheme"] == scheme), key=lambda p: p["snr_db"])
             if sp:
                 fer = [p["link"]["fer"] for p in sp]
-                axes[1].semilogy([p["snr_db"] for p in sp], np.maximum(fer, 1e-5),
+                axes[1].semilogy([p["snr_db"] for p in sp], _positive(fer),
                                  linestyle=ls, marker=_STYLE[scheme]["marker"],
                                  color=_STYLE[scheme]["color"], label=f"{channel}, {scheme}")
     axes[0].set_title("(a) payload bit error rate after LDPC (all packets)")
@@ -245,8 +251,8 @@ def _waterfall(points, info, out):
         ax.set_xlabel("Es/N0 (dB; average for fading)")
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=7)
-    axes[0].set_ylabel("BER (floored at 1e-7)")
-    axes[1].set_ylabel("FER (floored at 1e-5)")
+    axes[0].set_ylabel("BER (points with no error not drawn)")
+    axes[1].set_ylabel("FER (points with no error not drawn)")
     return _save(plt, fig, Path(out) / "waterfall.png")
 
 
