@@ -51,6 +51,8 @@ def merge_points(paths) -> tuple[list, dict]:
         if not res["lpips"].get("available"):
             info["lpips_reason"] = res["lpips"].get("reason")
         for p in res["points"]:
+            if p["key"] in points:
+                log.warning("%s: point %s is also in an earlier file; this one is drawn", path, p["key"])
             points[p["key"]] = p
     return list(points.values()), info
 
