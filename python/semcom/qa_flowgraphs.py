@@ -118,6 +118,15 @@ class qa_flowgraphs(gr_unittest.TestCase):
         self.assertEqual(m["images_received"], 16)
         self.assertEqual(m["packets_failed"], 0)
 
+    def test_baseline_loopback_jpeg_and_direct(self):
+        m, _ = self._run_simulation("loopback_baseline", ["--snr-db", "3", "--scheme", "jpeg"])
+        self.assertEqual(m["images_received"], 16)
+        self.assertGreater(m["recognition_rate_ratio"], 0.9)
+        self.assertLess(m["psnr_db"], 40)                       # JPEG at quality 2 is lossy
+        m, _ = self._run_simulation("loopback_baseline", ["--snr-db", "3", "--scheme", "direct"])
+        self.assertEqual(m["images_received"], 16)
+        self.assertGreaterEqual(m["psnr_db"], 99.0)             # raw pixels, error-free link
+
     def test_multipath_runs(self):
         m, _ = self._run_simulation("loopback_multipath", ["--snr-db", "20"])
         self.assertGreater(m["images_received"], 0)

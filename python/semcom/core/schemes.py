@@ -89,28 +89,40 @@ class _ImageDataScheme(Scheme):
     def _decode(self, data: bytes, shape):
         raise NotImplementedError
 
+    def encode_packet(self, image_id: int, image) -> tuple[bytes, int]:
+        """One image-data packet for ``image``, and the scheme's data bits in it."""
+        data = self._encode(image)
+        return pk.pack(pk.IMAGE_DATA, _tag(self.label()), image_id, 1,
+                       pk.pack_image_data(image_id, data)), 8 * len(data)
+
+    def decode_packet(self, data: bytes, shape):
+        """``(image_id, image or None)`` from one received packet, corrupted or not.
+
+        Raises :class:`~.packet.PacketError` when the header does not route it to this
+        scheme; the image is ``None`` when its data cannot be decoded."""
+        packet = pk.unpack(data, check_crc=False)
+        if packet.type != pk.IMAGE_DATA or packet.model_tag != _tag(self.label()):
+            raise pk.PacketError("type", f"not a {self.label()} packet")
+        image_id, payload = pk.unpack_image_data(packet.payload)
+        return image_id, self._decode(payload, tuple(shape))
+
     def transmit(self, images):
-        tag = _tag(self.label())
         packets, source = [], 0
         for i, image in enumerate(images):
-            data = self._encode(image)
-            source += 8 * len(data)
-            packets.append(pk.pack(pk.IMAGE_DATA, tag, i, 1, pk.pack_image_data(i, data)))
+            packet, bits = self.encode_packet(i, image)
+            packets.append(packet)
+            source += bits
         self.accounting["source_bits"] = source
         self._account(packets)
         return packets
 
     def receive(self, received, n_images, shape):
-        tag = _tag(self.label())
         images = np.zeros((n_images, *shape), dtype=np.uint8)
         status = np.full(n_images, LOST, dtype=np.int8)
         counters = {"unroutable": 0, "crc_failed_used": 0, "duplicates": 0, "decode_failed": 0}
         for data, crc_ok in received:
             try:
-                packet = pk.unpack(data, check_crc=False)
-                if packet.type != pk.IMAGE_DATA or packet.model_tag != tag:
-                    raise pk.PacketError("type", "not this scheme's packet")
-                image_id, payload = pk.unpack_image_data(packet.payload)
+                image_id, image = self.decode_packet(data, shape)
             except pk.PacketError:
                 counters["unroutable"] += 1
                 continue
@@ -120,9 +132,7 @@ class _ImageDataScheme(Scheme):
             if status[image_id] != LOST:
                 counters["duplicates"] += 1
                 continue
-            ok = crc_ok and packet.crc_ok
-            counters["crc_failed_used"] += not ok
-            image = self._decode(payload, shape)
+            counters["crc_failed_used"] += not (crc_ok and pk.unpack(data, check_crc=False).crc_ok)
             if image is None:
                 status[image_id] = FAILED
                 counters["decode_failed"] += 1
@@ -139,6 +149,8 @@ class JpegScheme(_ImageDataScheme):
         super().__init__()
         if variant not in jpeg.VARIANTS:
             raise ValueError(f"JPEG variant must be one of {jpeg.VARIANTS}, got {variant!r}")
+        if not 0 <= int(quality) <= 100:
+            raise ValueError(f"JPEG quality must be in 0..100, got {quality!r}")
         self.quality = int(quality)
         self.variant = variant
 
