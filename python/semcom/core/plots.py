@@ -241,12 +241,17 @@ def _waterfall(points, info, out):
                / sum(p["link"]["bits_compared"] for p in pts if p["snr_db"] == s) for s in snrs]
         axes[0].semilogy(snrs, _positive(ber), "o" + ls, label=channel)
         for scheme in ("aesc-verified", "jpeg-header-known", "direct"):
-            sp = sorted((p for p in pts if p["scheme"] == scheme), key=lambda p: p["snr_db"])
+            # one packet-size family per line: Cr 20 (the figures' ratio) when present
+            crs = {p["cr"] for p in pts if p["scheme"] == scheme}
+            cr = 20 if 20 in crs else max(crs, default=None)
+            sp = sorted((p for p in pts if p["scheme"] == scheme and p["cr"] == cr),
+                        key=lambda p: p["snr_db"])
             if sp:
                 fer = [p["link"]["fer"] for p in sp]
                 axes[1].semilogy([p["snr_db"] for p in sp], _positive(fer),
                                  linestyle=ls, marker=_STYLE[scheme]["marker"],
-                                 color=_STYLE[scheme]["color"], label=f"{channel}, {scheme}")
+                                 color=_STYLE[scheme]["color"],
+                                 label=f"{channel}, {scheme}" + ("" if scheme == "direct" else f", Cr {cr}"))
     axes[0].set_title("(a) payload bit error rate after LDPC (all packets)")
     axes[1].set_title("(b) packet error rate (CRC-32 failures)")
     for ax in axes:
