@@ -71,6 +71,24 @@ def bench_link(modulation, code, channel, esn0_db, payload, packets, window, see
         link.symbols_per_packet(payload) * packets / dt
 
 
+def _run_alone(block, payloads, window):
+    """Seconds to push ``payloads`` (pmt vectors) through a message block, and its outputs
+    as a uint8 array ``[len(payloads), ...]``."""
+    tb = gr.top_block()
+    dbg = blocks.message_debug()
+    tb.msg_connect(block, "out", dbg, "store")
+    tb.start()
+    try:
+        dt = _pump(lambda msg: block.to_basic_block()._post(pmt.intern("in"), msg), dbg,
+                   [pmt.cons(pmt.make_dict(), p) for p in payloads], window)
+        out = np.array([pmt.u8vector_elements(pmt.cdr(dbg.get_message(i)))
+                        for i in range(len(payloads))], dtype=np.uint8)
+    finally:
+        tb.stop()
+        tb.wait()
+    return dt, out
+
+
 def bench_fec(code, ebn0_db, frames, codewords_per_frame, window, seed=2):
     """Stock async encoder and decoder alone on frames of ``codewords_per_frame``."""
     k, n = semfec.code_dims(code)
@@ -79,19 +97,8 @@ def bench_fec(code, ebn0_db, frames, codewords_per_frame, window, seed=2):
     info = rng.integers(0, 2, (frames, m * k), dtype=np.uint8)
 
     enc = fec.async_encoder(semfec.make_ldpc_encoder(code), False, True, True, m * k // 8 + 64)
-    tb = gr.top_block()
-    dbg = blocks.message_debug()
-    tb.msg_connect(enc, "out", dbg, "store")
-    tb.start()
-    try:
-        dt_enc = _pump(lambda msg: enc.to_basic_block()._post(pmt.intern("in"), msg), dbg,
-                       [pmt.cons(pmt.make_dict(), pmt.init_u8vector(m * k, r)) for r in info],
-                       window)
-        cw = np.array([pmt.u8vector_elements(pmt.cdr(dbg.get_message(i)))
-                       for i in range(frames)], dtype=np.float32)
-    finally:
-        tb.stop()
-        tb.wait()
+    dt_enc, cw = _run_alone(enc, [pmt.init_u8vector(m * k, r) for r in info], window)
+    cw = cw.astype(np.float32)
 
     esn0 = 10 ** (semfec.esn0_from_ebn0(ebn0_db, "bpsk", code) / 10)
     y = (2 * cw - 1) + rng.standard_normal(cw.shape) / math.sqrt(2 * esn0)
@@ -99,19 +106,7 @@ def bench_fec(code, ebn0_db, frames, codewords_per_frame, window, seed=2):
     flen = semfec.async_decoder_frame_len(code, m)
     llr = np.concatenate([llr, np.zeros((frames, flen - m * n), np.float32)], axis=1)
     dec = fec.async_decoder(semfec.make_ldpc_decoder(code, 50), False, False, m * k // 8 + 64)
-    tb = gr.top_block()
-    dbg = blocks.message_debug()
-    tb.msg_connect(dec, "out", dbg, "store")
-    tb.start()
-    try:
-        dt_dec = _pump(lambda msg: dec.to_basic_block()._post(pmt.intern("in"), msg), dbg,
-                       [pmt.cons(pmt.make_dict(), pmt.init_f32vector(flen, r)) for r in llr],
-                       window)
-        out = np.array([pmt.u8vector_elements(pmt.cdr(dbg.get_message(i)))
-                        for i in range(frames)], dtype=np.uint8)
-    finally:
-        tb.stop()
-        tb.wait()
+    dt_dec, out = _run_alone(dec, [pmt.init_f32vector(flen, r) for r in llr], window)
     fer = float(np.mean(np.any(out.reshape(frames * m, k) != info.reshape(frames * m, k), 1)))
     return frames * m / dt_enc, frames * m / dt_dec, fer
 

@@ -64,11 +64,11 @@ class baseline_decoder(gr.basic_block):
             self._drop("crc", "the PHY's CRC failed")
             return
         try:
-            image_id, image = self._scheme.decode_packet(data.tobytes(), self.shape)
-            crc_ok = crc_ok and pk.unpack(data.tobytes(), check_crc=False).crc_ok
+            image_id, image, packet_ok = self._scheme.decode_packet(data.tobytes(), self.shape)
         except pk.PacketError as exc:
             self._drop(exc.reason, str(exc))
             return
+        crc_ok = crc_ok and packet_ok
         failed = image is None
         if failed:
             image = np.zeros(self.shape, dtype=np.uint8)

@@ -96,15 +96,16 @@ class _ImageDataScheme(Scheme):
                        pk.pack_image_data(image_id, data)), 8 * len(data)
 
     def decode_packet(self, data: bytes, shape):
-        """``(image_id, image or None)`` from one received packet, corrupted or not.
+        """``(image_id, image or None, crc_ok)`` from one received packet, corrupted or not.
 
         Raises :class:`~.packet.PacketError` when the header does not route it to this
-        scheme; the image is ``None`` when its data cannot be decoded."""
+        scheme; the image is ``None`` when its data cannot be decoded; ``crc_ok`` is the
+        packet's own CRC-32 check."""
         packet = pk.unpack(data, check_crc=False)
         if packet.type != pk.IMAGE_DATA or packet.model_tag != _tag(self.label()):
             raise pk.PacketError("type", f"not a {self.label()} packet")
         image_id, payload = pk.unpack_image_data(packet.payload)
-        return image_id, self._decode(payload, tuple(shape))
+        return image_id, self._decode(payload, tuple(shape)), packet.crc_ok
 
     def transmit(self, images):
         packets, source = [], 0
@@ -122,7 +123,7 @@ class _ImageDataScheme(Scheme):
         counters = {"unroutable": 0, "crc_failed_used": 0, "duplicates": 0, "decode_failed": 0}
         for data, crc_ok in received:
             try:
-                image_id, image = self.decode_packet(data, shape)
+                image_id, image, packet_ok = self.decode_packet(data, shape)
             except pk.PacketError:
                 counters["unroutable"] += 1
                 continue
@@ -132,7 +133,7 @@ class _ImageDataScheme(Scheme):
             if status[image_id] != LOST:
                 counters["duplicates"] += 1
                 continue
-            counters["crc_failed_used"] += not (crc_ok and pk.unpack(data, check_crc=False).crc_ok)
+            counters["crc_failed_used"] += not (crc_ok and packet_ok)
             if image is None:
                 status[image_id] = FAILED
                 counters["decode_failed"] += 1

@@ -250,6 +250,7 @@ def run_point(cfg: SweepConfig, point: dict, calibration: dict, progress=None) -
     ssim = metrics.ssim(x, rx.images, per_image=True)
     scorer, reason = _lpips(cfg)
     acct = scheme.accounting
+    examples = example_indices(y, cfg.examples_per_class)
     result = dict(point)
     result.update(extra)
     result.update({
@@ -288,9 +289,8 @@ def run_point(cfg: SweepConfig, point: dict, calibration: dict, progress=None) -
             "info_bits_per_s": acct["packet_bits"] / link.wall_s if link.wall_s > 0 else None,
         },
         "receiver": rx.counters,
-        "examples": {str(i): encode_example(rx.images[i])
-                     for i in example_indices(y, cfg.examples_per_class)},
-        "example_labels": {str(i): int(y[i]) for i in example_indices(y, cfg.examples_per_class)},
+        "examples": {str(i): encode_example(rx.images[i]) for i in examples},
+        "example_labels": {str(i): int(y[i]) for i in examples},
         "wall_s": time.perf_counter() - t0,
     })
     return result
