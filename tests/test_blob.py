@@ -53,7 +53,7 @@ def layout(data: bytes):
     (meta_len,) = struct.unpack_from(">H", data, pos)
     pos += 2 + meta_len
     n_layers = struct.unpack_from(">H", data, 12)[0]
-    widths = {1: 4, 2: 7, 3: 8, 5: 0, 6: 0, 7: 0}
+    widths = {1: 4, 2: 7, 3: 8, 5: 0, 6: 0, 7: 0, 8: 4}
     layers = []
     for _ in range(n_layers):
         layers.append(pos)
@@ -211,7 +211,7 @@ def test_bad_weight_bits(mnist):
 def test_unknown_layer_type_code(mnist):
     _, data = mnist
     layers, _ = layout(data)
-    for code in (0, 8, 99):
+    for code in (0, 9, 99):
         with pytest.raises(B.BlobLayerError, match=f"layer 1 at byte {layers[1]}: unknown "
                                                    f"layer type code {code}"):
             B.parse_blob(patch(data, layers[1], bytes([code])))
@@ -229,6 +229,13 @@ def test_bad_layer_fields(mnist):
         B.parse_blob(patch(data, convt + 8, b"\x02"))
     with pytest.raises(B.BlobLayerError, match="in_features = 0"):
         B.parse_blob(patch(data, layers[0] + 1, b"\x00\x00"))
+    pad = layers[-1]  # pad2d: code, i8 left, right, top, bottom
+    assert data[pad] == 8
+    with pytest.raises(B.BlobLayerError, match="field top = -128"):
+        B.parse_blob(patch(data, pad + 3, b"\x80"))
+    # A crop that empties the image is a shape error, found before anything is built.
+    with pytest.raises(B.BlobShapeError, match=r"pad2d.*empty output"):
+        B.parse_blob(patch(data, pad + 1, struct.pack(">bb", -100, -100)))
 
 
 def test_shapes_that_disagree(mnist):

@@ -32,8 +32,32 @@ def test_decoder_spec_shapes_follow_the_documented_design():
         shape = models.infer_shape([layer], shape)
         if layer["type"] == "conv2d":
             sizes.append(shape[1])
-    assert sizes == [13, 6, 2]
+    assert sizes == [11, 5, 2]
     assert models.infer_shape(models.decoder_spec("cifar10", 8), (288,)) == (3, 32, 32)
+
+
+def test_mnist_window_is_centred_and_fully_used_at_both_ends():
+    """The encoder sees every pixel of the centred 23x23 window and nothing outside it;
+    the decoder can paint every pixel of that window and leaves the border black."""
+    torch.manual_seed(0)
+    model = models.AESC("mnist", 40).eval()
+    for p in model.parameters():
+        torch.nn.init.uniform_(p, 0.01, 0.05)  # small positive weights: every path is live
+    x = torch.rand(1, 1, 28, 28, requires_grad=True)
+    model.encode(x).sum().backward()
+    seen = x.grad[0, 0] != 0
+    inside = torch.zeros(28, 28, dtype=torch.bool)
+    inside[3:26, 3:26] = True
+    assert torch.equal(seen, inside)
+
+    code = torch.rand(1, 40, requires_grad=True)
+    recon = model.decode(code)
+    border = recon[0, 0][~inside]
+    assert torch.equal(border, torch.zeros_like(border))
+    for i, j in [(3, 3), (25, 25), (3, 25), (25, 3), (14, 14)]:
+        code.grad = None
+        recon[0, 0, i, j].backward(retain_graph=True)
+        assert code.grad.abs().sum() > 0, f"pixel ({i}, {j}) does not depend on the code"
 
 
 def test_infer_shape_names_the_failing_layer():

@@ -60,8 +60,8 @@ def test_warm_start_copies_matching_layers_only():
     torch.manual_seed(0)
     source, target = AESC("mnist", 40), AESC("mnist", 196)
     copied = train.warm_start(target, source.state_dict())
-    assert "encoder.0.weight" in copied and "decoder.3.weight" in copied
+    assert "encoder.1.weight" in copied and "decoder.3.weight" in copied
     # The linears around the code change shape with zdim and start fresh (the decoder's
     # first bias has 64 entries whatever zdim is, so it is copied).
-    assert not {"encoder.7.weight", "encoder.7.bias", "decoder.0.weight"} & set(copied)
-    assert torch.equal(target.encoder[0].weight, source.encoder[0].weight)
+    assert not {"encoder.8.weight", "encoder.8.bias", "decoder.0.weight"} & set(copied)
+    assert torch.equal(target.encoder[1].weight, source.encoder[1].weight)

@@ -86,6 +86,7 @@ LAYER_CODES = {
     "flatten": 5,
     "relu": 6,
     "sigmoid": 7,
+    "pad2d": 8,
 }
 _CODE_TO_TYPE = {code: name for name, code in LAYER_CODES.items()}
 assert set(LAYER_CODES) == set(LAYER_TYPES), "LAYER_CODES must cover models.LAYER_TYPES"
@@ -98,6 +99,7 @@ _FIELDS = {
     "flatten": struct.Struct(">"),
     "relu": struct.Struct(">"),
     "sigmoid": struct.Struct(">"),
+    "pad2d": struct.Struct(">bbbb"),                # left, right, top, bottom (signed)
 }
 _PARAM_TYPES = ("linear", "conv2d", "conv_transpose2d")
 
@@ -110,6 +112,7 @@ CAPS = {
     "ndim": 4,                         # dimensions of a shape (batch excluded)
     "kernel": 15,
     "stride": 8,
+    "pad": 127,                        # |pad2d side|; negative values crop
     "meta_bytes": 1024,
     "meta_key": 64,                    # characters in a meta key
     "meta_str": 256,                   # characters in a meta string value
@@ -278,6 +281,10 @@ def _check_layer(i: int, spec: dict, offset: int | None) -> None:
             op = spec["output_padding"]
             if not 0 <= op < s:
                 bad("output_padding", op, f"0..{s - 1} (less than stride {s})")
+    elif kind == "pad2d":
+        for f in LAYER_TYPES["pad2d"]:
+            if not -CAPS["pad"] <= spec[f] <= CAPS["pad"]:
+                bad(f, spec[f], f"-{CAPS['pad']}..{CAPS['pad']}")
     elif kind == "unflatten":
         shape = spec["shape"]
         if not 1 <= len(shape) <= CAPS["ndim"]:

@@ -7,12 +7,15 @@ exactly the network the transmitter trained, without executing anything it recei
 
 Design choices where the paper's tables are ambiguous (see ``docs/models.md``):
 
-* MNIST (Table I): the three stride-2 3×3 convolutions map 28→13→6→2, so the flattened
-  feature is 16·2·2 = 64 (the table's "input features=16" is read as 64 = 16 channels ×
-  2×2). The ``Linear(zdim→64)`` listed last under *Encoder* is the first layer of the
-  decoder (it consumes the code). The transposed convolutions take 16 channels (the table's
-  "64" is the 64 features reshaped to [16, 2, 2]) and use ``output_padding`` 1, 0, 1 so
-  that they mirror the encoder exactly: 2→6→13→28.
+* MNIST (Table I): three unpadded stride-2 3×3 convolutions give a 16×2×2 feature map
+  (the paper's "length and width of 2"), so the flattened feature is 64 values (the
+  table's "input features=16" is read as 64 = 16 channels × 2×2). Such a stack sees a
+  23×23 window (23→11→5→2), whatever the padding; the window is centred on the 28×28 image
+  (pixels 3..25), where MNIST puts the digit, by a parameter-free ``pad2d`` crop in front
+  of the encoder. The ``Linear(zdim→64)`` listed last under *Encoder* is the first layer
+  of the decoder (it consumes the code). The transposed convolutions take 16 channels (the
+  table's "64" is the 64 features reshaped to [16, 2, 2]) and mirror the encoder exactly,
+  2→5→11→23; a final ``pad2d`` puts the 23×23 window back into a black 28×28 image.
 * CIFAR-10 (Table II): stride-2 4×4 convolutions without padding and 3×3 convolutions with
   padding 1 give 32→15→6, hence the latent ``[zdim, 6, 6]`` the paper states; the decoder
   mirrors it with ``output_padding`` 1 on its first transposed convolution: 6→15→32.
@@ -60,6 +63,7 @@ LAYER_TYPES = {
     ),
     "unflatten": ("shape",),
     "flatten": (),
+    "pad2d": ("left", "right", "top", "bottom"),
     "relu": (),
     "sigmoid": (),
 }
@@ -85,6 +89,9 @@ def build_layer(spec: dict) -> nn.Module:
         return nn.Unflatten(1, tuple(spec["shape"]))
     if kind == "flatten":
         return nn.Flatten(1)
+    if kind == "pad2d":
+        # Zero padding on the four sides; a negative value crops that side.
+        return nn.ZeroPad2d((spec["left"], spec["right"], spec["top"], spec["bottom"]))
     if kind == "relu":
         return nn.ReLU()
     if kind == "sigmoid":
@@ -139,6 +146,14 @@ def infer_shape(specs: list[dict], in_shape: tuple) -> tuple:
             shape = target
         elif kind == "flatten":
             shape = (math.prod(shape),)
+        elif kind == "pad2d":
+            if len(shape) != 3:
+                raise ValueError(f"{where} expects [C, H, W]")
+            h = shape[1] + spec["top"] + spec["bottom"]
+            w = shape[2] + spec["left"] + spec["right"]
+            if h < 1 or w < 1:
+                raise ValueError(f"{where} gives an empty output {h}x{w}")
+            shape = (shape[0], h, w)
         elif kind not in ("relu", "sigmoid"):
             raise ValueError(f"layer {i}: type {kind!r} is not allowed")
     return shape
@@ -153,6 +168,14 @@ def _convt(cin, cout, k, s, p, op):
     return {"type": "conv_transpose2d", "in_channels": cin, "out_channels": cout,
             "kernel": k, "stride": s, "padding": p, "output_padding": op}
 
+
+def _pad(left, right, top, bottom):
+    return {"type": "pad2d", "left": left, "right": right, "top": top, "bottom": bottom}
+
+
+# MNIST: three unpadded 3x3/2 convolutions see a 23x23 window (11 -> 5 -> 2); it is
+# centred on the 28x28 image (pixels 3..25), where MNIST puts the digit.
+MNIST_WINDOW = (3, 2)  # pixels cropped before / after the window, on both axes
 
 RELU = {"type": "relu"}
 SIGMOID = {"type": "sigmoid"}
@@ -169,10 +192,12 @@ def encoder_spec(dataset: str, zdim: int) -> list[dict]:
     """Layer spec of the semantic encoder (Table I for MNIST, Table II for CIFAR-10)."""
     _check_zdim(dataset, zdim)
     if dataset == "mnist":
+        a, b = MNIST_WINDOW
         return [
-            _conv(1, 16, 3, 2, 0), RELU,     # 28 -> 13
-            _conv(16, 16, 3, 2, 0), RELU,    # 13 -> 6
-            _conv(16, 16, 3, 2, 0), RELU,    # 6 -> 2
+            _pad(-a, -b, -a, -b),            # 28 -> the 23x23 window
+            _conv(1, 16, 3, 2, 0), RELU,     # 23 -> 11
+            _conv(16, 16, 3, 2, 0), RELU,    # 11 -> 5
+            _conv(16, 16, 3, 2, 0), RELU,    # 5 -> 2
             {"type": "flatten"},
             {"type": "linear", "in_features": 64, "out_features": zdim}, RELU,
         ]
@@ -192,12 +217,14 @@ def decoder_spec(dataset: str, zdim: int) -> list[dict]:
     """Layer spec of the semantic decoder; its input is the flat code ``[code_length]``."""
     _check_zdim(dataset, zdim)
     if dataset == "mnist":
+        a, b = MNIST_WINDOW
         return [
             {"type": "linear", "in_features": zdim, "out_features": 64}, RELU,
             {"type": "unflatten", "shape": [16, 2, 2]},
-            _convt(16, 16, 3, 2, 0, 1), RELU,  # 2 -> 6
-            _convt(16, 16, 3, 2, 0, 0), RELU,  # 6 -> 13
-            _convt(16, 1, 3, 2, 0, 1), SIGMOID,  # 13 -> 28
+            _convt(16, 16, 3, 2, 0, 0), RELU,  # 2 -> 5
+            _convt(16, 16, 3, 2, 0, 0), RELU,  # 5 -> 11
+            _convt(16, 1, 3, 2, 0, 0), SIGMOID,  # 11 -> 23
+            _pad(a, b, a, b),                  # the window back into 28x28 (zeros around)
         ]
     return [
         {"type": "unflatten", "shape": [zdim, 6, 6]},
