@@ -14,7 +14,7 @@ flowgraph runs as fast as the CPU allows. PDUs of ``--payload`` random bytes are
 
 Usage::
 
-    PYTHONPATH=/tmp/semcom-dev .venv/bin/python benchmarks/bench_modem.py \\
+    .venv/bin/python benchmarks/bench_modem.py \\
         [--payload 1000] [--modulation qpsk] [--code n1800_r05] [--sps 2] \\
         [--esn0 10] [--freq 0.002] [--epsilon 1.0001] [--duration 20] [--json out.json]
 """

@@ -10,7 +10,7 @@ iterations).  Packets are kept ``--window`` in flight.
 
 Usage::
 
-    PYTHONPATH=/tmp/semcom-dev .venv/bin/python benchmarks/bench_symbol_link.py
+    .venv/bin/python benchmarks/bench_symbol_link.py
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ Shortening and the known pad bits make frames a little stronger than a bare code
 
 Usage::
 
-    PYTHONPATH=/tmp/semcom-dev .venv/bin/python benchmarks/ldpc_waterfall.py \
+    .venv/bin/python benchmarks/ldpc_waterfall.py \
         --ebn0 0,0.5,1,1.5,2,2.5,3 --recipes llr,sigma0.5,truesigma
 """
 
