@@ -284,12 +284,45 @@ class AESC(nn.Module):
         return {"latent": latent, "code": code, "recon": self.decode(code)}
 
 
+class _Scale(nn.Module):
+    """Multiply by a fixed factor (the CIFAR-10 classifier's logit temperature)."""
+
+    def __init__(self, factor: float):
+        super().__init__()
+        self.factor = float(factor)
+
+    def forward(self, x):
+        return x * self.factor
+
+
+# CIFAR-10 per-channel mean and standard deviation of the training images (0..1 scale).
+CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
+CIFAR10_STD = (0.2470, 0.2435, 0.2616)
+CIFAR10_WIDTHS = (64, 128, 256)
+CIFAR10_STEM = 24  # whitening channels: 12 patch directions, each with both signs
+
+
+def _cifar_group(cin: int, cout: int) -> nn.Sequential:
+    """Conv, 2x2 max-pool, BN, GELU, then conv, BN, GELU (a compact VGG-style group)."""
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.MaxPool2d(2),
+        nn.BatchNorm2d(cout), nn.GELU(),
+        nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.GELU(),
+    )
+
+
 class Classifier(nn.Module):
     """The paper's "perfect model" M for one dataset.
 
     ``forward(x)`` takes ``float32 [N, C, H, W]`` in ``[0, 1]`` and returns
     ``{"features": [N, F], "logits": [N, 10]}``; ``features`` is the penultimate layer that
     the semantic loss compares.
+
+    CIFAR-10: a compact fast-training network (about 1.2 M parameters) chosen because it
+    runs inside every AESC-I training step: per-channel normalisation, a frozen 2×2
+    patch-whitening convolution (24 channels, set from the training images by
+    :meth:`init_whitening`), three conv groups of 64, 128 and 256 channels with max-pooling,
+    a global max-pool to 256 features, and a linear head with a fixed logit scale.
     """
 
     def __init__(self, dataset: str):
@@ -306,19 +339,42 @@ class Classifier(nn.Module):
             )
             self.head = nn.Sequential(nn.Dropout(0.4), nn.Linear(128, 10))
         else:
-            def block(cin, cout):
-                return [
-                    nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(),
-                    nn.Conv2d(cout, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(),
-                    nn.MaxPool2d(2),
-                ]
+            a, b, c = CIFAR10_WIDTHS
+            self.register_buffer("mean", torch.tensor(CIFAR10_MEAN).view(1, 3, 1, 1))
+            self.register_buffer("std", torch.tensor(CIFAR10_STD).view(1, 3, 1, 1))
+            self.whiten = nn.Conv2d(3, CIFAR10_STEM, 2, padding=0)           # 32 -> 31
+            self.whiten.weight.requires_grad_(False)
             self.body = nn.Sequential(
-                *block(3, 64), *block(64, 128), *block(128, 256),
-                nn.Flatten(1), nn.Dropout(0.3), nn.Linear(256 * 4 * 4, 256), nn.ReLU(),
+                nn.GELU(),
+                _cifar_group(CIFAR10_STEM, a),                                 # 31 -> 15
+                _cifar_group(a, b),                                            # 15 -> 7
+                _cifar_group(b, c),                                            # 7 -> 3
+                nn.AdaptiveMaxPool2d(1), nn.Flatten(1),
             )
-            self.head = nn.Sequential(nn.Dropout(0.3), nn.Linear(256, 10))
+            self.head = nn.Sequential(nn.Linear(c, 10, bias=False), _Scale(1 / 9))
+
+    @torch.no_grad()
+    def init_whitening(self, images: torch.Tensor, eps: float = 5e-4) -> None:
+        """Set the CIFAR-10 stem to whiten 2×2 patches of ``images`` (float, ``[0, 1]``).
+
+        The 12 eigenvectors of the patch covariance, scaled by ``1/sqrt(λ + eps)``, with
+        both signs: each output channel has unit variance over the training patches.
+        """
+        if self.dataset != "cifar10":
+            raise ValueError("only the CIFAR-10 classifier has a whitening stem")
+        x = (images - self.mean) / self.std
+        patches = x.unfold(2, 2, 1).unfold(3, 2, 1)                # N, 3, 31, 31, 2, 2
+        patches = patches.permute(0, 2, 3, 1, 4, 5).reshape(-1, 12).double()
+        patches = patches - patches.mean(0)
+        cov = patches.T @ patches / len(patches)
+        eigval, eigvec = torch.linalg.eigh(cov)
+        w = (eigvec.T / torch.sqrt(eigval + eps)[:, None]).reshape(12, 3, 2, 2).float()
+        self.whiten.weight.copy_(torch.cat([w, -w]))
+        self.whiten.bias.zero_()
 
     def forward(self, x: torch.Tensor) -> dict:
+        if self.dataset == "cifar10":
+            x = self.whiten((x - self.mean) / self.std)
         features = self.body(x)
         return {"features": features, "logits": self.head(features)}
 
