@@ -30,7 +30,8 @@ def _add_training(p: argparse.ArgumentParser, epochs: int, patience: int):
     p.add_argument("--epochs", type=int, default=epochs, help=f"maximum epochs (default {epochs})")
     p.add_argument("--patience", type=int, default=patience,
                    help=f"stop after this many epochs without a better validation loss (default {patience})")
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="images per step (default 256; 128 for CIFAR-10 AESC-I, as the paper)")
     p.add_argument("--lr", type=float, default=None,
                    help="learning rate (default: Adam 1e-3; CIFAR-10 classifier: one-cycle SGD peak 0.2)")
     p.add_argument("--seed", type=int, default=0)
@@ -68,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--init-from", default=None, metavar="MODEL",
                    help="warm-start from a trained AESC-I .pt (tensors of matching shape)")
     _add_training(p, epochs=60, patience=5)
+
+    p = sub.add_parser("export-model",
+                       help="copy a trained model file for shipping (float16 storage)")
+    p.add_argument("model", help="a .pt file written by train or train-classifier")
+    p.add_argument("--out", required=True, help="where to write the compact copy")
+    p.add_argument("--float32", action="store_true", help="keep float32 storage")
 
     p = sub.add_parser("evaluate", help="noiseless-link figures on the full test set")
     _add_common(p)
@@ -154,7 +161,9 @@ def _train_config(args):
     from .train import TrainConfig
 
     return TrainConfig(
-        dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        dataset=args.dataset, epochs=args.epochs, lr=args.lr,
+        batch_size=args.batch_size or (
+            128 if args.dataset == "cifar10" and args.command == "train" else 256),
         seed=args.seed, patience=args.patience, val_size=args.val_size, device=args.device,
         data_root=args.data, max_steps=args.max_steps, checkpoint_every=args.checkpoint_every,
         progress=not args.quiet,
@@ -274,6 +283,15 @@ def _cmd_plot(args):
     return 0
 
 
+def _cmd_export_model(args):
+    from .zoo import export_model
+
+    meta = export_model(args.model, args.out, half=not args.float32)
+    size = Path(args.out).stat().st_size
+    print(json.dumps({"out": args.out, "bytes": size, "meta": meta}))
+    return 0
+
+
 def _cmd_demo(args):
     from .demo import run_demo
 
@@ -286,6 +304,7 @@ COMMANDS = {
     "download": _cmd_download,
     "train-classifier": _cmd_train_classifier,
     "train": _cmd_train,
+    "export-model": _cmd_export_model,
     "evaluate": _cmd_evaluate,
     "blob": _cmd_blob,
     "demo": _cmd_demo,

@@ -4,7 +4,7 @@ Files (in ``semcom/core/assets/``)::
 
     <dataset>_classifier.pt          classifier M
     aesc_<dataset>_z<zdim>.pt        AESC-I encoder + decoder
-    mnist_sample64.npz               64 MNIST test images with labels, for the demo
+    <dataset>_sample64.npz           the first 64 test images with labels, for the demos
 
 Each ``.pt`` file is ``{"meta": {...}, "state_dict": {...}}`` written by the trainers and
 read with ``torch.load(weights_only=True)``, which never unpickles arbitrary objects.
@@ -28,7 +28,9 @@ __all__ = [
     "shipped_aesc",
     "load_sample",
     "SAMPLE_FILE",
+    "sample_path",
     "identify_source",
+    "export_model",
 ]
 
 SAMPLE_FILE = ASSETS / "mnist_sample64.npz"
@@ -97,9 +99,14 @@ def load_aesc(dataset: str = "mnist", zdim: int = 40, path=None) -> AESC:
     return _load_state(model, obj, path, "AESC-I model", hint)
 
 
-def load_sample(path=None) -> tuple[np.ndarray, np.ndarray]:
-    """The shipped MNIST sample: ``uint8 [64, 1, 28, 28]`` images and their labels."""
-    path = Path(path) if path else SAMPLE_FILE
+def sample_path(dataset: str = "mnist") -> Path:
+    return ASSETS / f"{dataset}_sample64.npz"
+
+
+def load_sample(path=None, dataset: str = "mnist") -> tuple[np.ndarray, np.ndarray]:
+    """A shipped sample: the first 64 test images of ``dataset``, ``uint8 [64, C, H, W]``,
+    and their labels (``path`` reads another file of the same layout)."""
+    path = Path(path) if path else sample_path(dataset)
     if not path.is_file():
         raise ModelFileError(f"sample file {path} does not exist; reinstall the module.")
     with np.load(path, allow_pickle=False) as data:
@@ -117,3 +124,21 @@ def identify_source(shape) -> str:
             return dataset
     raise ValueError(f"no AESC-I model for images of shape {list(shape)}; known: "
                      + ", ".join(f"{d} {list(s)}" for d, s in DATASET_SHAPES.items()))
+
+
+def export_model(src, dst, half: bool = True) -> dict:
+    """Copy a trained classifier or AESC-I file to ``dst`` for shipping.
+
+    ``half``: store floating-point tensors as float16 (half the bytes; the loaders cast
+    them back to float32). Returns the new file's meta. Only the meta and the state dict are
+    kept (no optimiser state, no history).
+    """
+    src, dst = Path(src), Path(dst)
+    hint = "Give a .pt file written by `semcom train` or `semcom train-classifier`."
+    obj = _read(src, "model", hint)
+    state = {k: (v.half() if half and v.is_floating_point() else v).contiguous()
+             for k, v in obj["state_dict"].items()}
+    meta = dict(obj["meta"], storage="float16" if half else "float32")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"meta": meta, "state_dict": state}, dst)
+    return meta
