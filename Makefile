@@ -17,6 +17,9 @@ DEMO_OUT     ?= demo-output
 PYTEST_ARGS  ?=
 
 export SEMCOM_DATA ?= $(abspath ../shared/datasets)
+# LPIPS's ImageNet AlexNet backbone, where the shared folder holds it (users elsewhere set
+# it themselves or use torch hub's cache; see docs/results.md, "LPIPS").
+export SEMCOM_LPIPS_BACKBONE ?= $(wildcard $(abspath ../shared/lpips/alexnet-features.pth))
 export GRC_BLOCKS_PATH := $(VENV)/share/gnuradio/grc/blocks$(if $(GRC_BLOCKS_PATH),:$(GRC_BLOCKS_PATH))
 
 .PHONY: all demo test install system-deps venv build ctest pytest grc clean distclean

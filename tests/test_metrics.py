@@ -1,6 +1,8 @@
 """Metric functions against values worked out by hand, and LPIPS against the reference."""
 
+import os
 import sys
+from pathlib import Path
 import types
 
 import numpy as np
@@ -114,3 +116,31 @@ def test_lpips_backbone_from_the_environment(random_backbone, monkeypatch):
     path, _ = random_backbone
     monkeypatch.setenv("SEMCOM_LPIPS_BACKBONE", str(path))
     assert isinstance(perceptual.load_lpips(), perceptual.LPIPS)
+
+
+@pytest.fixture
+def lpips_backbone():
+    """The ImageNet AlexNet backbone that the Makefile and CI point SEMCOM_LPIPS_BACKBONE at."""
+    path = os.environ.get("SEMCOM_LPIPS_BACKBONE")
+    if not path:
+        pytest.skip("SEMCOM_LPIPS_BACKBONE is not set (make test sets it when the backbone is there)")
+    assert Path(path).is_file(), f"SEMCOM_LPIPS_BACKBONE names {path}, which does not exist"
+    return Path(path)
+
+
+def test_lpips_gives_the_reference_distances_on_the_reference_images(lpips_backbone):
+    """The reference implementation prints 0.722 (ex_ref vs ex_p0) and 0.138 (ex_ref vs
+    ex_p1): backbone, scaling layer and linear weights are all right only if both match."""
+    from PIL import Image
+
+    folder = lpips_backbone.parent
+    if not (folder / "ex_ref.png").is_file():
+        pytest.skip(f"the reference images are not beside the backbone in {folder}")
+
+    def rgb(name):
+        return np.asarray(Image.open(folder / name).convert("RGB")).transpose(2, 0, 1)[None]
+
+    model = perceptual.load_lpips(lpips_backbone)
+    ref = rgb("ex_ref.png")
+    assert round(float(model.score(ref, rgb("ex_p0.png"))[0]), 3) == 0.722
+    assert round(float(model.score(ref, rgb("ex_p1.png"))[0]), 3) == 0.138
