@@ -1,7 +1,9 @@
-# gr-semcom: two commands do everything on a fresh Debian 12 machine.
+# gr-semcom: on a fresh Debian 12 machine each of these commands does everything it needs.
 #   make demo   installs what is missing, builds, installs into .venv and runs the
 #               loopback simulation (full waveform, AWGN) on the shipped MNIST sample
 #   make test   installs what is missing, builds, installs into .venv and runs every test
+#   make grc    the same set-up plus the GUI's packages, then GNU Radio Companion
+#   make gui    the same set-up plus the GUI's packages, then the QT GUI loopback
 # Each step is skipped the second time unless its inputs changed.
 
 SHELL        := /bin/bash
@@ -11,6 +13,11 @@ PY           := $(VENV)/bin/python
 BUILD        := $(ROOT)/build
 SYSTEM_PY    := /usr/bin/python3
 APT_PACKAGES := gnuradio gnuradio-dev cmake g++ make python3-venv python3-dev pkg-config
+# Only the GUI targets need these. Debian's gnuradio package depends on the GTK 3 library
+# but not on its introspection data, without which GNU Radio Companion cannot start
+# ("Namespace Gtk not available"). python3-gi-cairo (GRC's canvas) and python3-pyqt5 (QT GUI
+# flowgraphs) come with gnuradio today; they are listed so that the GUI's needs stay in one place.
+GUI_APT_PACKAGES := gir1.2-gtk-3.0 python3-gi-cairo python3-pyqt5
 SUDO         := $(if $(filter 0,$(shell id -u)),,sudo)
 JOBS         := $(shell nproc 2>/dev/null || echo 2)
 DEMO_OUT     ?= demo-output
@@ -22,7 +29,7 @@ export SEMCOM_DATA ?= $(abspath ../shared/datasets)
 export SEMCOM_LPIPS_BACKBONE ?= $(wildcard $(abspath ../shared/lpips/alexnet-features.pth))
 export GRC_BLOCKS_PATH := $(VENV)/share/gnuradio/grc/blocks$(if $(GRC_BLOCKS_PATH),:$(GRC_BLOCKS_PATH))
 
-.PHONY: all demo test install system-deps venv build ctest pytest grc clean distclean
+.PHONY: all demo test install system-deps gui-deps venv build ctest pytest grc gui clean distclean
 
 all: install
 
@@ -43,8 +50,8 @@ test: install
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
 # --- system packages (GNU Radio 3.10 and the build tools), only those missing ---
-$(VENV)/.system-deps: Makefile
-	@missing=$$(for p in $(APT_PACKAGES); do \
+# $(call apt-install-missing,PACKAGES): a recipe line installing those of PACKAGES not installed.
+apt-install-missing = @missing=$$(for p in $(1); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
 	done); \
 	if [ -n "$$missing" ]; then \
@@ -52,6 +59,9 @@ $(VENV)/.system-deps: Makefile
 	    $(SUDO) apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+
+$(VENV)/.system-deps: Makefile
+	$(call apt-install-missing,$(APT_PACKAGES))
 	@$(SYSTEM_PY) -c "from gnuradio import gr; v = gr.version(); assert v.startswith('3.10'), v; print('GNU Radio', v)"
 	@mkdir -p $(VENV) && touch $@
 
@@ -78,9 +88,23 @@ install: build
 	@cmake --install $(BUILD) > $(BUILD)/install.log
 	@$(ROOT)/scripts/venv-activate-hook $(VENV)
 
-# --- GNU Radio Companion with this module's blocks ---
-grc: install
-	$(VENV)/bin/gnuradio-companion-semcom
+# --- GUI: GNU Radio Companion with this module's blocks, and the QT GUI loopback ---
+$(VENV)/.gui-deps: Makefile $(VENV)/.system-deps
+	$(call apt-install-missing,$(GUI_APT_PACKAGES))
+	@touch $@
+
+gui-deps: $(VENV)/.gui-deps
+
+GRC_FILES    ?= examples/loopback_awgn.grc
+GUI_ARGS     ?= --out-dir $(DEMO_OUT)
+
+grc: install gui-deps
+	$(VENV)/bin/gnuradio-companion-semcom $(GRC_FILES)
+
+gui: install gui-deps
+	@mkdir -p $(BUILD)/examples
+	grcc -o $(BUILD)/examples examples/loopback_gui.grc > $(BUILD)/examples/grcc.log
+	$(PY) $(BUILD)/examples/loopback_gui.py $(GUI_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(DEMO_OUT)
