@@ -125,7 +125,7 @@ class qa_flowgraphs(gr_unittest.TestCase):
         self._assert_clean_link_figures(m, out, min_received=8)
 
     def test_zmq_receiver_started_late_gets_the_decoder_from_the_carousel(self):
-        """TX and RX as two processes over ZMQ; the RX starts 5 s after the TX."""
+        """TX and RX as two processes over ZMQ; the RX starts 3 s after the first packet."""
         tx = grcc(EXAMPLES / "zmq_tx.grc", self.dir)
         rx = grcc(EXAMPLES / "zmq_rx.grc", self.dir)
         address = "tcp://127.0.0.1:%d" % (20000 + os.getpid() % 20000)
@@ -134,7 +134,10 @@ class qa_flowgraphs(gr_unittest.TestCase):
                                    "--image-interval", "0.25", "--carousel-period", "2"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         try:
-            time.sleep(5)
+            # Start the receiver a few seconds after the sender's first packet, however long
+            # the sender took to start (a loaded machine takes many seconds to import torch).
+            self.assertTrue(_wait_for_first_message(address, timeout_s=90), "the sender sent nothing")
+            time.sleep(3)
             out = self.dir / "zmq-out"
             result = run_flowgraph(rx, ["--num-images", "60", "--duration", "20", "--address", address,
                                         "--out-dir", str(out)])
@@ -171,6 +174,21 @@ class qa_flowgraphs(gr_unittest.TestCase):
         seed; two may be lost before the test calls the link broken."""
         m, out = self._run_simulation("loopback_multipath", ["--snr-db", "20"])
         self._assert_clean_link_figures(m, out, min_received=14)
+
+
+def _wait_for_first_message(address: str, timeout_s: float) -> bool:
+    """Listen on the sender's PUB socket (a SUB sees a copy; nothing is taken from the
+    receiver) until the first message arrives."""
+    import zmq
+
+    ctx = zmq.Context.instance()
+    sub = ctx.socket(zmq.SUB)
+    try:
+        sub.setsockopt(zmq.SUBSCRIBE, b"")
+        sub.connect(address)
+        return bool(sub.poll(int(timeout_s * 1000)))
+    finally:
+        sub.close(linger=0)
 
 
 if __name__ == "__main__":
