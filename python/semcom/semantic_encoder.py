@@ -7,11 +7,14 @@ import pmt
 import torch
 from gnuradio import gr
 
-from ._pdu import make_pdu, parse_pdu
 from .core import blob as blobfmt
-from .core import zoo
+from .core import registry, zoo
 from .core.quant import quantize_latent
+from .phy.pdu import make_pdu, parse_pdu
 
+
+# "auto" picks the dataset by image shape; then the registry's datasets.
+DATASET_CHOICES = ("auto",) + registry.keys(registry.DATASETS)
 
 class semantic_encoder(gr.basic_block):
     """Encode image PDUs into AESC-I code PDUs, selecting the model for each source.
@@ -41,8 +44,8 @@ class semantic_encoder(gr.basic_block):
 
     def __init__(self, dataset: str = "auto", zdim: int = 40, model_path: str = ""):
         gr.basic_block.__init__(self, name="semcom_semantic_encoder", in_sig=None, out_sig=None)
-        if dataset not in ("auto", "mnist", "cifar10"):
-            raise ValueError(f"dataset must be 'auto', 'mnist' or 'cifar10', got {dataset!r}")
+        if dataset not in DATASET_CHOICES:
+            raise ValueError(f"dataset must be one of {', '.join(DATASET_CHOICES)}; got {dataset!r}")
         if int(zdim) < 1:
             raise ValueError(f"zdim must be a positive integer, got {zdim!r}")
         self.dataset = dataset
