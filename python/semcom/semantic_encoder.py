@@ -12,9 +12,9 @@ from .core import registry, zoo
 from .core.quant import quantize_latent
 from .phy.pdu import make_pdu, parse_pdu
 
-
 # "auto" picks the dataset by image shape; then the registry's datasets.
 DATASET_CHOICES = ("auto",) + registry.keys(registry.DATASETS)
+
 
 class semantic_encoder(gr.basic_block):
     """Encode image PDUs into AESC-I code PDUs, selecting the model for each source.
@@ -45,7 +45,7 @@ class semantic_encoder(gr.basic_block):
     def __init__(self, dataset: str = "auto", zdim: int = 40, model_path: str = ""):
         gr.basic_block.__init__(self, name="semcom_semantic_encoder", in_sig=None, out_sig=None)
         if dataset not in DATASET_CHOICES:
-            raise ValueError(f"dataset must be one of {', '.join(DATASET_CHOICES)}; got {dataset!r}")
+            raise ValueError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASET_CHOICES)}")
         if int(zdim) < 1:
             raise ValueError(f"zdim must be a positive integer, got {zdim!r}")
         self.dataset = dataset

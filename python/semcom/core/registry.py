@@ -107,7 +107,7 @@ def labels(registry) -> tuple:
 def check(registry, value, what: str) -> str:
     """``value`` if it is a key of ``registry``, else ``ValueError`` naming ``what`` and the keys."""
     if value not in keys(registry):
-        raise ValueError(f"{what} must be one of {', '.join(keys(registry))}; got {value!r}")
+        raise ValueError(f"unknown {what} {value!r}; choose one of {', '.join(keys(registry))}")
     return value
 
 
