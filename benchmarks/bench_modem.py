@@ -31,6 +31,7 @@ import pmt
 from gnuradio import channels, gr
 
 from gnuradio import semcom
+from gnuradio.semcom.phy import fec as semfec
 
 
 class _pdu_source(gr.basic_block):
@@ -126,7 +127,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--payload", type=int, default=1000, help="payload bytes per PDU")
     ap.add_argument("--modulation", default="qpsk", choices=["bpsk", "qpsk"])
-    ap.add_argument("--code", default="n1800_r05", help="LDPC code key (phy.fec.CODES)")
+    ap.add_argument("--code", default=semfec.DEFAULT_CODE, choices=semfec.CODES,
+                    help="stock LDPC code")
     ap.add_argument("--sps", type=int, default=2, help="samples per symbol")
     ap.add_argument("--esn0", type=float, default=10.0, help="Es/N0 in dB")
     ap.add_argument("--freq", type=float, default=0.002,

@@ -25,7 +25,7 @@ import pmt
 from gnuradio import blocks, fec, gr
 
 from gnuradio.semcom.phy import fec as semfec
-from gnuradio.semcom.symbol_link import symbol_link
+from gnuradio.semcom import symbol_link
 
 
 def _pump(post, dbg, items, window, base=0, timeout=300.0):
@@ -91,7 +91,7 @@ def _run_alone(block, payloads, window):
 
 def bench_fec(code, ebn0_db, frames, codewords_per_frame, window, seed=2):
     """Stock async encoder and decoder alone on frames of ``codewords_per_frame``."""
-    k, n = semfec.code_dims(code)
+    n, k = semfec.code_dims(code)
     m = codewords_per_frame
     rng = np.random.default_rng(seed)
     info = rng.integers(0, 2, (frames, m * k), dtype=np.uint8)
@@ -113,12 +113,12 @@ def bench_fec(code, ebn0_db, frames, codewords_per_frame, window, seed=2):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--code", default=semfec.DEFAULT_CODE, choices=sorted(semfec.CODES))
+    ap.add_argument("--code", default=semfec.DEFAULT_CODE, choices=semfec.CODES)
     ap.add_argument("--packets", type=int, default=200)
     ap.add_argument("--window", type=int, default=32, help="packets in flight")
     ap.add_argument("--payloads", default="108,1024", help="payload sizes in bytes")
     args = ap.parse_args(argv)
-    k, n = semfec.code_dims(args.code)
+    n, k = semfec.code_dims(args.code)
     print(f"# GNU Radio {gr.version()}; code {args.code} (k={k}, n={n}); "
           f"{args.packets} packets per row, {args.window} in flight")
     print(f"{'modulation':>10} {'channel':>9} {'Eb/N0':>6} {'Es/N0':>6} {'payload':>7} "

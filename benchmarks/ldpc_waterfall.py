@@ -38,7 +38,7 @@ import pmt
 from gnuradio import blocks, gr
 
 from gnuradio.semcom.phy import fec as semfec
-from gnuradio.semcom.symbol_link import symbol_link
+from gnuradio.semcom import symbol_link
 
 RECIPES = ("llr", "exact", "sigma0.5", "truesigma", "llrx1.5")
 
@@ -113,7 +113,7 @@ def uncoded_ber(esn0_db: float, modulation: str) -> float:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--code", default=semfec.DEFAULT_CODE, choices=sorted(semfec.CODES))
+    ap.add_argument("--code", default=semfec.DEFAULT_CODE, choices=semfec.CODES)
     ap.add_argument("--modulation", default="bpsk", choices=("bpsk", "qpsk"))
     ap.add_argument("--ebn0", default="0,0.5,1,1.5,2,2.5,3,3.5",
                     help="comma-separated Eb/N0 points in dB")
@@ -125,7 +125,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args(argv)
 
-    k, n = semfec.code_dims(args.code)
+    n, k = semfec.code_dims(args.code)
     payload = args.payload or (k // 8 - 4)
     recipes = [r.strip() for r in args.recipes.split(",") if r.strip()]
     points = [float(v) for v in args.ebn0.split(",")]

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from gnuradio.semcom.core import cli, zoo
+from gnuradio.semcom.app import cli
+from gnuradio.semcom.core import zoo
 from gnuradio.semcom.core.blob import parse_blob
 
 

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pmt
 
-from gnuradio.semcom._pdu import make_pdu, parse_pdu
+from gnuradio.semcom.phy.pdu import make_pdu, parse_pdu
 
 
 def post(block, port: str, msg) -> None:

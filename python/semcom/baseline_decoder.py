@@ -6,10 +6,10 @@ import numpy as np
 import pmt
 from gnuradio import gr
 
-from ._pdu import parse_pdu
-from ._pdu_tools import make_image_pdu
 from .core import packet as pk
+from .core import registry
 from .core.schemes import make_scheme
+from .phy.pdu import make_image_pdu, parse_pdu
 
 
 class baseline_decoder(gr.basic_block):
@@ -33,8 +33,7 @@ class baseline_decoder(gr.basic_block):
     def __init__(self, scheme: str = "jpeg", quality: int = 2, variant: str = "header-known",
                  shape=(1, 28, 28), use_corrupted: bool = True):
         gr.basic_block.__init__(self, name="semcom_baseline_decoder", in_sig=None, out_sig=None)
-        if scheme not in ("jpeg", "direct"):
-            raise ValueError(f"scheme must be 'jpeg' or 'direct', got {scheme!r}")
+        registry.check(registry.BASELINES, scheme, "scheme")
         shape = tuple(int(s) for s in shape)
         if len(shape) != 3 or min(shape) < 1:
             raise ValueError(f"shape must be (C, H, W) of positive ints, got {shape}")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pmt
 from gnuradio import gr
 
-from ._pdu import make_pdu
-from ._pdu_tools import MalformedPdu, parse_image_pdu
+from .core import registry
 from .core.schemes import make_scheme
+from .phy.pdu import MalformedPdu, make_pdu, parse_image_pdu
 
 
 class baseline_encoder(gr.basic_block):
@@ -31,8 +31,7 @@ class baseline_encoder(gr.basic_block):
 
     def __init__(self, scheme: str = "jpeg", quality: int = 2, variant: str = "header-known"):
         gr.basic_block.__init__(self, name="semcom_baseline_encoder", in_sig=None, out_sig=None)
-        if scheme not in ("jpeg", "direct"):
-            raise ValueError(f"scheme must be 'jpeg' or 'direct', got {scheme!r}")
+        registry.check(registry.BASELINES, scheme, "scheme")
         self._scheme = make_scheme(scheme, quality=quality, variant=variant)
         self.stats = {"images": 0, "packets": 0, "dropped": 0, "data_bits": 0}
         self.message_port_register_in(pmt.intern("in"))

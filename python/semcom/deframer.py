@@ -5,8 +5,8 @@ from __future__ import annotations
 import pmt
 from gnuradio import gr
 
-from ._pdu import make_pdu, parse_pdu
 from .core import packet as pk
+from .phy.pdu import make_pdu, parse_pdu
 
 _PHY_KEYS = ("snr_db", "crc_ok", "freq_offset")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pmt
 from gnuradio import gr
 
-from ._pdu import make_pdu, parse_pdu
 from .core import packet as pk
+from .phy.pdu import make_pdu, parse_pdu
 
 
 class framer(gr.basic_block):

@@ -9,8 +9,8 @@ from pathlib import Path
 import pmt
 from gnuradio import gr
 
-from ._pdu_tools import SYSTEM_PORT, DoneGate, MalformedPdu, parse_image_pdu
 from .core.images import contact_sheet, save_png
+from .phy.pdu import SYSTEM_PORT, DoneGate, MalformedPdu, parse_image_pdu
 
 __all__ = ["image_sink"]
 

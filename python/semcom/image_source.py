@@ -11,12 +11,13 @@ import numpy as np
 import pmt
 from gnuradio import gr
 
-from ._pdu_tools import DONE, MAX_IMAGE_ID, SYSTEM_PORT, make_image_pdu
+from .core import registry
+from .phy.pdu import DONE, MAX_IMAGE_ID, SYSTEM_PORT, make_image_pdu
 
 __all__ = ["image_source", "SOURCES"]
 
 SOURCES = ("sample", "dataset", "folder", "array")
-SPLITS = ("train", "test")
+SPLITS = registry.keys(registry.SPLITS)
 
 _LABEL_IN_NAME = re.compile(r"(?:^|_)label(\d+)$")
 
@@ -90,10 +91,8 @@ def _load_array(path: str):
 def _load_dataset(dataset: str, split: str, data_root: str):
     from .core import datasets
 
-    if dataset not in datasets.DATASETS:
-        raise ValueError(f"dataset must be one of {sorted(datasets.DATASETS)}, got {dataset!r}")
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    registry.check(registry.DATASETS, dataset, "dataset")
+    registry.check(registry.SPLITS, split, "split")
     imageset = datasets.load(dataset, split, root=data_root or None)  # DatasetError says the fix
     return list(imageset.images), [int(v) for v in imageset.labels], imageset.name
 

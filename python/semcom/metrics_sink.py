@@ -13,13 +13,13 @@ import numpy as np
 import pmt
 from gnuradio import gr
 
-from ._pdu_tools import SYSTEM_PORT, DoneGate, MalformedPdu, parse_image_pdu
-from .core import metrics
+from .core import metrics, registry
+from .phy.pdu import SYSTEM_PORT, DoneGate, MalformedPdu, parse_image_pdu
 
 __all__ = ["metrics_sink", "CLASSIFIERS"]
 
 CLASSIFIERS = ("shipped", "file", "none")
-DATASETS = ("mnist", "cifar10")
+DATASETS = registry.keys(registry.DATASETS)
 
 
 def _mean(values):

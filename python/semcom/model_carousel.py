@@ -8,8 +8,8 @@ import threading
 import pmt
 from gnuradio import gr
 
-from ._pdu import make_pdu, parse_pdu
 from .core import blob as blobfmt
+from .phy.pdu import make_pdu, parse_pdu
 
 
 class model_carousel(gr.basic_block):

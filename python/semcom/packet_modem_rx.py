@@ -1,4 +1,5 @@
-"""Packet modem receiver: complex baseband in, PDUs out (the waveform of packet_modem_tx)."""
+"""Packet modem receiver: complex baseband in, PDUs out (the burst of
+:mod:`gnuradio.semcom.phy.waveform`, as packet_modem_tx sends it)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,11 @@ import pmt
 from gnuradio import analog, blocks, digital, fec, filter, gr, pdu
 from gnuradio.filter import firdes
 
-from .packet_modem_tx import (CRC_BYTES, HEADER_LEN_KEY, HEADER_REPEAT, HEADER_SEQ_KEY,
-                              HEADER_SYMBOLS, MAX_PAYLOAD, RRC_SPAN, SYNC_WORD,
-                              bits_per_symbol, check_modulation, check_params, code_dims,
-                              header_axis, num_codewords)
 from .phy import fec as semfec
 from .phy.glue import msg_map
+from .phy.waveform import (CRC_BYTES, HEADER_LEN_KEY, HEADER_REPEAT, HEADER_SEQ_KEY,
+                           HEADER_SYMBOLS, MAX_PAYLOAD, RRC_SPAN, SYNC_WORD, bits_per_symbol,
+                           check_modulation, check_params, header_axis, num_codewords)
 
 __all__ = ["packet_modem_rx"]
 
@@ -24,7 +24,6 @@ _SEQ_KEY = "semcom_seq"
 _FREQ_KEY = "semcom_freq"
 _LLR_CLIP = 30.0
 _AGC_REF = 0.5                       # mean |sample| the AGC aims at; the loops are tuned for it
-
 
 
 def _snr_m2m4(y: np.ndarray):
@@ -94,12 +93,27 @@ class packet_modem_rx(gr.hier_block2):
         gr.hier_block2.__init__(self, "semcom_packet_modem_rx",
                                 gr.io_signature(1, 1, gr.sizeof_gr_complex),
                                 gr.io_signature(0, 0, 0))
+        self._check_settings(modulation, code, sps, rolloff, drop_bad_crc, max_freq,
+                             sync_errors, mtu)
+        self.stats = {"headers": 0, "bad_headers": 0, "packets": 0}
+        self.message_port_register_hier_out("out")
+        self._log = gr.logger("semcom_packet_modem_rx")
+        self.axis = header_axis(self.modulation)
+        self._build_front_end(agc_rate, fll_bw, max_freq, timing_bw, ted_gain, costas_bw)
+        self._build_sync_search(sync_errors)
+        self._build_demux()
+        self._build_header()
+        self._build_payload(max_iter)
+
+    # ---- construction steps --------------------------------------------------------------
+    def _check_settings(self, modulation, code, sps, rolloff, drop_bad_crc, max_freq,
+                        sync_errors, mtu):
         self.modulation = check_modulation(modulation)
         check_params(sps, rolloff)
         self.sps = int(sps)
         self.rolloff = float(rolloff)
         self.code = code
-        self.n, self.k = code_dims(code)
+        self.n, self.k = semfec.code_dims(code)
         self.bps = bits_per_symbol(self.modulation)
         self.drop_bad_crc = bool(drop_bad_crc)
         self.mtu = int(mtu)
@@ -109,14 +123,9 @@ class packet_modem_rx(gr.hier_block2):
             raise ValueError("max_freq must be in (0, 0.25) cycles/sample")
         if not 0 <= int(sync_errors) <= 12:
             raise ValueError("sync_errors must be in 0..12")
-        self.stats = {"headers": 0, "bad_headers": 0, "packets": 0}
-        self.message_port_register_hier_out("out")
-        log = gr.logger("semcom_packet_modem_rx")
-        self._log = log
-        sps_i = self.sps
-        self.axis = header_axis(self.modulation)
 
-        # ---- common front end -----------------------------------------------------------
+    def _build_front_end(self, agc_rate, fll_bw, max_freq, timing_bw, ted_gain, costas_bw):
+        """AGC -> FLL -> half-sample delay -> symbol sync -> Costas loop."""
         chain = []
         self.agc = None
         if float(agc_rate) > 0:
@@ -125,7 +134,7 @@ class packet_modem_rx(gr.hier_block2):
             chain.append(self.agc)
         self.fll = None
         if float(fll_bw) > 0:
-            self.fll = digital.fll_band_edge_cc(sps_i, self.rolloff, 16 * sps_i + 1,
+            self.fll = digital.fll_band_edge_cc(self.sps, self.rolloff, 16 * self.sps + 1,
                                                 float(fll_bw))
             self.fll.set_max_freq(2 * math.pi * float(max_freq))
             self.fll.set_min_freq(-2 * math.pi * float(max_freq))
@@ -137,16 +146,16 @@ class packet_modem_rx(gr.hier_block2):
         self.half_sample = filter.mmse_resampler_cc(0.5, 1.0)
         chain.append(self.half_sample)
         nfilts = 32
-        pfb_taps = firdes.root_raised_cosine(nfilts, nfilts * sps_i, 1.0, self.rolloff,
-                                             nfilts * RRC_SPAN * sps_i + 1)
-        self.timing = digital.symbol_sync_cc(digital.TED_SIGNAL_TIMES_SLOPE_ML, sps_i,
+        pfb_taps = firdes.root_raised_cosine(nfilts, nfilts * self.sps, 1.0, self.rolloff,
+                                             nfilts * RRC_SPAN * self.sps + 1)
+        self.timing = digital.symbol_sync_cc(digital.TED_SIGNAL_TIMES_SLOPE_ML, self.sps,
                                              float(timing_bw), 1.0, float(ted_gain), 0.5, 1,
                                              digital.constellation_bpsk().base(),
                                              digital.IR_PFB_MF, nfilts, pfb_taps)
         if float(costas_bw) <= 0:   # wider for more samples per symbol: the same offset in
-            costas_bw = 0.02 * math.sqrt(sps_i / 2)    # cycles/sample is more per symbol
+            costas_bw = 0.02 * math.sqrt(self.sps / 2)    # cycles/sample is more per symbol
         self.costas = digital.costas_loop_cc(float(costas_bw), 2 * self.bps)
-        max_w = 2 * math.pi * float(max_freq) * sps_i
+        max_w = 2 * math.pi * float(max_freq) * self.sps
         self.costas.set_max_freq(max_w)
         self.costas.set_min_freq(-max_w)
         # unit phase detector gain for the Costas loop (re*im for BPSK, the QPSK detector
@@ -155,7 +164,8 @@ class packet_modem_rx(gr.hier_block2):
             (1.0 if self.bps == 1 else math.sqrt(0.5)) / _AGC_REF)
         self.connect(self, *chain, self.timing, self.costas_gain, self.costas)
 
-        # ---- sync word search in each phase ambiguity of the Costas loop ---------------
+    def _build_sync_search(self, sync_errors):
+        """Sync word search in each phase ambiguity of the Costas loop, and de-rotation."""
         # Rotation r (one per ambiguity: 2 for BPSK, 4 for QPSK) multiplies the symbols
         # by r * conj(axis); in the rotation that undoes the loop's ambiguity, training,
         # sync word and header lie on the real axis and correlate_access_code_bb finds the
@@ -205,6 +215,8 @@ class packet_modem_rx(gr.hier_block2):
         self.connect(self.rot_hold, self.rotor, (self.derotate, 1))
         self.connect(self.costas, self.delay, (self.derotate, 0))
 
+    def _build_demux(self):
+        """header_payload_demux, triggered by the sync word search."""
         max_syms = num_codewords(self.mtu + CRC_BYTES, self.k) * self.n // self.bps
         self.hpd = digital.header_payload_demux(HEADER_SYMBOLS, 1, 0, _PLD_KEY, "", False,
                                                 gr.sizeof_gr_complex, "", 1.0, [], 0)
@@ -216,14 +228,16 @@ class packet_modem_rx(gr.hier_block2):
         self.connect(self.derotate, (self.hpd, 0))
         self.connect(self.trigger, (self.hpd, 1))
 
-        # ---- header --------------------------------------------------------------------
+    def _build_header(self):
+        """Header: repetition soft combining -> protocol parser -> demux header data."""
         self.hdr_format = digital.header_format_crc(HEADER_LEN_KEY, HEADER_SEQ_KEY)
         self.hdr_proj = blocks.multiply_const_cc(self.axis.conjugate())
         self.hdr_re = blocks.complex_to_real(1)
         self.hdr_combine = blocks.integrate_ff(HEADER_REPEAT)    # soft repetition decoding
         self.hdr_slice = digital.binary_slicer_fb()
         self.hdr_parser = digital.protocol_parser_b(self.hdr_format)
-        self.hdr_glue = msg_map("semcom_rx_header", self._on_header, log, fallback=pmt.PMT_F)
+        self.hdr_glue = msg_map("semcom_rx_header", self._on_header, self._log,
+                                fallback=pmt.PMT_F)
         self.connect((self.hpd, 0), self.hdr_proj, self.hdr_re, self.hdr_combine,
                      self.hdr_slice, self.hdr_parser)
         self.msg_connect(self.hdr_parser, "info", self.hdr_glue, "in")
@@ -231,15 +245,16 @@ class packet_modem_rx(gr.hier_block2):
         self.pld_pdu = pdu.tagged_stream_to_pdu(gr.types.complex_t, _PLD_KEY)
         self.connect((self.hpd, 1), self.pld_pdu)
 
-        # ---- payload -------------------------------------------------------------------
+    def _build_payload(self, max_iter):
+        """Payload: LLRs -> stock LDPC decoder -> CRC check -> crc_ok -> out."""
         self.sigma = 0.5
         self._llr_scale = (1.0 if semfec.gr_version_tuple() >= (3, 10, 8)
                            else 2.0 * self.sigma ** 2)
-        self.llr = msg_map("semcom_rx_llr", self._on_payload, log)
+        self.llr = msg_map("semcom_rx_llr", self._on_payload, self._log)
         self.decoder = fec.async_decoder(
-            semfec.make_ldpc_decoder(code, int(max_iter), self.sigma), False, False,
+            semfec.make_ldpc_decoder(self.code, int(max_iter), self.sigma), False, False,
             (MAX_PAYLOAD + CRC_BYTES) * 8 * 4)
-        self.unpad = msg_map("semcom_rx_unpad", self._on_decoded, log)
+        self.unpad = msg_map("semcom_rx_unpad", self._on_decoded, self._log)
         self.crc = digital.crc_check(32, 0x04C11DB7, 0xFFFFFFFF, 0xFFFFFFFF, True, True,
                                      False, True, 0)
         self.mark_ok = pdu.pdu_set(pmt.intern("crc_ok"), pmt.PMT_T)

@@ -7,11 +7,9 @@ import numpy as np
 import pmt
 from gnuradio import blocks, gr, gr_unittest
 
-from gnuradio.semcom._pdu_tools import make_image_pdu, parse_image_pdu
-from gnuradio.semcom.baseline_decoder import baseline_decoder
-from gnuradio.semcom.baseline_encoder import baseline_encoder
+from gnuradio.semcom.phy.pdu import make_image_pdu, parse_image_pdu
+from gnuradio.semcom import baseline_decoder, baseline_encoder, symbol_link
 from gnuradio.semcom.core import jpeg, zoo
-from gnuradio.semcom.symbol_link import symbol_link
 
 
 class qa_baseline(gr_unittest.TestCase):

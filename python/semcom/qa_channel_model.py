@@ -7,7 +7,8 @@ import numpy as np
 import pmt
 from gnuradio import analog, blocks, gr, gr_unittest
 
-from gnuradio.semcom.channel_model import FADING_TAG, channel_model, noise_voltage
+from gnuradio.semcom import channel_model
+from gnuradio.semcom.phy.channel import FADING_TAG, noise_voltage
 
 
 def _run(samples, ch, tags=()):

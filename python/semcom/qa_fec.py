@@ -9,8 +9,9 @@ import numpy as np
 import pmt
 from gnuradio import blocks, fec, gr, gr_unittest
 
+from gnuradio.semcom.core import registry
 from gnuradio.semcom.phy import fec as semfec
-from gnuradio.semcom.symbol_link import symbol_link
+from gnuradio.semcom import symbol_link
 
 
 def _run_msgs(block, msgs, timeout=30.0):
@@ -54,12 +55,13 @@ def _pad(code, soft, m):
 
 class qa_fec(gr_unittest.TestCase):
     def test_code_dims_and_snr_helpers(self):
-        expected = {"n1800_r05": (902, 1800), "n1100_r04": (442, 1100),
-                    "n0700_r04": (282, 700), "n0500_r04": (202, 500),
-                    "n0300_r05": (152, 300)}
-        for code, kn in expected.items():
-            self.assertEqual(semfec.code_dims(code), kn)
-            self.assertAlmostEqual(semfec.code_rate(code), kn[0] / kn[1])
+        # the registry's n and k are the stock encoder's, for every code
+        self.assertEqual(semfec.CODES, registry.keys(registry.LDPC_CODES))
+        for code in registry.LDPC_CODES:
+            self.assertEqual(semfec.code_dims(code.key), (code.n, code.k))
+            self.assertEqual(semfec.code_dims(semfec.alist_path(code.key)), (code.n, code.k))
+            self.assertAlmostEqual(semfec.code_rate(code.key), code.k / code.n)
+        self.assertEqual(semfec.code_dims("n1800_r05"), (1800, 902))
         self.assertEqual(semfec.frame_geometry(896), (1, 6))
         self.assertEqual(semfec.frame_geometry(903), (2, 901))
         r = 902 / 1800
@@ -78,7 +80,7 @@ class qa_fec(gr_unittest.TestCase):
         """symbol_link's shortening relies on it."""
         rng = np.random.default_rng(3)
         for code in semfec.CODES:
-            k, n = semfec.code_dims(code)
+            n, k = semfec.code_dims(code)
             info = rng.integers(0, 2, 2 * k, dtype=np.uint8)
             (cw,) = _encode(code, [info])
             self.assertEqual(len(cw), 2 * n)
@@ -89,7 +91,7 @@ class qa_fec(gr_unittest.TestCase):
         (n1800_r05 is hit by async_decoder's int(nbits * rate) truncation)."""
         rng = np.random.default_rng(4)
         for code in semfec.CODES:
-            k, n = semfec.code_dims(code)
+            n, k = semfec.code_dims(code)
             for m in (1, 3):
                 info = rng.integers(0, 2, m * k, dtype=np.uint8)
                 (cw,) = _encode(code, [info])
@@ -106,7 +108,7 @@ class qa_fec(gr_unittest.TestCase):
         if not semfec.decoder_takes_sigma():
             self.skipTest("GNU Radio >= 3.10.8 decoder has no sigma")
         code, frames = "n1800_r05", 12
-        k, n = semfec.code_dims(code)
+        n, k = semfec.code_dims(code)
         rng = np.random.default_rng(5)
         info = rng.integers(0, 2, (frames, k), dtype=np.uint8)
         cw = np.array(_encode(code, list(info)))

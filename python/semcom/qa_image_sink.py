@@ -12,7 +12,7 @@ import pmt
 from gnuradio import blocks, gr, gr_unittest, pdu
 
 from gnuradio import semcom
-from gnuradio.semcom._pdu_tools import DONE, SYSTEM_PORT, make_image_pdu
+from gnuradio.semcom.phy.pdu import DONE, SYSTEM_PORT, make_image_pdu
 from gnuradio.semcom.core import zoo
 from _qa_util import run_to_completion, wait_for
 

@@ -17,7 +17,7 @@ from gnuradio import semcom
 from gnuradio.semcom.core import zoo
 from _qa_util import run_to_completion, wait_for
 from gnuradio.semcom.core.datasets import DatasetError
-from gnuradio.semcom._pdu_tools import MalformedPdu, make_image_pdu, parse_image_pdu
+from gnuradio.semcom.phy.pdu import MalformedPdu, make_image_pdu, parse_image_pdu
 
 
 

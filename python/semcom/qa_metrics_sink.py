@@ -14,7 +14,7 @@ import torch
 from gnuradio import blocks, gr, gr_unittest, pdu
 
 from gnuradio import semcom
-from gnuradio.semcom._pdu_tools import DONE, SYSTEM_PORT, make_image_pdu
+from gnuradio.semcom.phy.pdu import DONE, SYSTEM_PORT, make_image_pdu
 from gnuradio.semcom.core import metrics, zoo
 from gnuradio.semcom.core.models import Classifier
 from _qa_util import run_to_completion, wait_for

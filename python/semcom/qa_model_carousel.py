@@ -8,7 +8,7 @@ import numpy as np
 from gnuradio import blocks, gr, gr_unittest
 
 from gnuradio import semcom
-from gnuradio.semcom._pdu import make_pdu
+from gnuradio.semcom.phy.pdu import make_pdu
 from gnuradio.semcom.core import blob as blobfmt
 from gnuradio.semcom.core import zoo
 from _qa_util import messages, post, wait_for

@@ -7,7 +7,7 @@ import torch
 from gnuradio import blocks, gr, gr_unittest
 
 from gnuradio import semcom
-from gnuradio.semcom._pdu import make_pdu
+from gnuradio.semcom.phy.pdu import make_pdu
 from gnuradio.semcom.core import blob as blobfmt
 from gnuradio.semcom.core import packet as pk
 from gnuradio.semcom.core import zoo

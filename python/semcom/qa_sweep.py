@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 from gnuradio import gr_unittest
 
-from gnuradio.semcom.core import cli, zoo
-from gnuradio.semcom.core.sweep import (ResultsError, decode_example, load_results,
-                                         validate_results)
+from gnuradio.semcom.app import cli
+from gnuradio.semcom.core import zoo
+from gnuradio.semcom.core.results import (ResultsError, decode_example, load_results,
+                                           validate_results)
 
 
 def _write_idx(path: Path, array: np.ndarray):

@@ -8,7 +8,7 @@ import pmt
 from gnuradio import blocks, gr, gr_unittest
 
 from gnuradio.semcom.phy import fec as semfec
-from gnuradio.semcom.symbol_link import symbol_link
+from gnuradio.semcom import symbol_link
 
 
 def _pdu(meta: dict, payload: np.ndarray):
@@ -159,7 +159,7 @@ class qa_symbol_link(gr_unittest.TestCase):
     def test_ebn0_bookkeeping(self):
         link = symbol_link("qpsk", "n1800_r05", "awgn", 2.0)
         self.assertAlmostEqual(link.ebn0_db(), semfec.ebn0_from_esn0(2.0, "qpsk"))
-        self.assertEqual(link.code_dims(), (902, 1800))
+        self.assertEqual(link.code_dims(), (1800, 902))
         with self.assertRaises(ValueError):
             symbol_link("8psk")
         with self.assertRaises(ValueError):

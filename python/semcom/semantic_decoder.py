@@ -10,8 +10,8 @@ import pmt
 import torch
 from gnuradio import gr
 
-from ._pdu import make_pdu, parse_pdu
 from .core import blob as blobfmt
+from .phy.pdu import make_pdu, parse_pdu
 
 
 class semantic_decoder(gr.basic_block):

@@ -7,10 +7,13 @@ import pmt
 import torch
 from gnuradio import gr
 
-from ._pdu import make_pdu, parse_pdu
 from .core import blob as blobfmt
-from .core import zoo
+from .core import registry, zoo
 from .core.quant import quantize_latent
+from .phy.pdu import make_pdu, parse_pdu
+
+# "auto" picks the dataset by image shape; then the registry's datasets.
+DATASET_CHOICES = ("auto",) + registry.keys(registry.DATASETS)
 
 
 class semantic_encoder(gr.basic_block):
@@ -41,8 +44,8 @@ class semantic_encoder(gr.basic_block):
 
     def __init__(self, dataset: str = "auto", zdim: int = 40, model_path: str = ""):
         gr.basic_block.__init__(self, name="semcom_semantic_encoder", in_sig=None, out_sig=None)
-        if dataset not in ("auto", "mnist", "cifar10"):
-            raise ValueError(f"dataset must be 'auto', 'mnist' or 'cifar10', got {dataset!r}")
+        if dataset not in DATASET_CHOICES:
+            raise ValueError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASET_CHOICES)}")
         if int(zdim) < 1:
             raise ValueError(f"zdim must be a positive integer, got {zdim!r}")
         self.dataset = dataset

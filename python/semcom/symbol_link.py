@@ -93,56 +93,20 @@ import numpy as np
 import pmt
 from gnuradio import analog, blocks, digital, fec, filter, gr, pdu
 
-from .channel_model import (CHANNELS, block_fading_cc, check_channel, check_taps,
-                            coherent_derotate_cc, new_seed)
+from .core import registry
 from .phy import fec as semfec
+from .phy.channel import (block_fading_cc, check_channel, check_taps, coherent_derotate_cc,
+                          new_seed)
+from .phy.glue import msg_map, per_pdu
+from .phy.waveform import bits_per_symbol, check_modulation, constellation
 
-__all__ = ["symbol_link", "MODULATIONS", "CHANNELS", "constellation"]
+__all__ = ["symbol_link"]
 
-MODULATIONS = ("bpsk", "qpsk")
 LEN_KEY = "packet_len"
 MAX_TAPS = 16
 _SEQ_KEY = pmt.intern("semcom_seq")
 _CRC_BYTES = 4
 _MAX_PENDING = 65536
-
-
-def constellation(modulation: str):
-    """Unit-energy digital constellation object: BPSK +-1, Gray QPSK (+-1 +-1j)/sqrt 2."""
-    if modulation == "bpsk":
-        return digital.constellation_bpsk()
-    if modulation == "qpsk":
-        r = np.sqrt(0.5)
-        pts = [complex(-r, -r), complex(r, -r), complex(-r, r), complex(r, r)]
-        return digital.constellation_calcdist(pts, [], 4, 1,
-                                              digital.constellation.NO_NORMALIZATION)
-    raise ValueError(f"modulation must be one of {MODULATIONS}, got {modulation!r}")
-
-
-class _pdu_fn(gr.basic_block):
-    """Message glue: applies ``fn(meta_pmt, data_pmt) -> (meta, data) | None`` per PDU."""
-
-    def __init__(self, name, fn, on_error=None):
-        gr.basic_block.__init__(self, name=name, in_sig=None, out_sig=None)
-        self._fn = fn
-        self._on_error = on_error
-        self._log = gr.logger(name)
-        self.message_port_register_in(pmt.intern("in"))
-        self.message_port_register_out(pmt.intern("out"))
-        self.set_msg_handler(pmt.intern("in"), self._handle)
-
-    def _handle(self, msg):
-        try:
-            if not pmt.is_pair(msg):
-                return
-            res = self._fn(pmt.car(msg), pmt.cdr(msg))
-        except Exception as exc:  # keep the flowgraph alive; report the packet
-            self._log.warn(f"packet dropped: {exc!r}")
-            if self._on_error is not None:
-                self._on_error()
-            return
-        if res is not None:
-            self.message_port_pub(pmt.intern("out"), pmt.cons(res[0], res[1]))
 
 
 def _meta_get(meta, key, default=None):
@@ -156,7 +120,8 @@ class symbol_link(gr.hier_block2):
 
     Args:
         modulation: ``'bpsk'`` or ``'qpsk'``.
-        code: LDPC code key of :data:`gnuradio.semcom.phy.fec.CODES` (or an alist path).
+        code: LDPC code key of :data:`gnuradio.semcom.core.registry.LDPC_CODES` (or an
+            alist path).
         channel: ``'awgn'``, ``'rayleigh'`` or ``'multipath'``.
         snr_db: Es/N0 in dB per channel symbol (average for ``'rayleigh'``).
         taps: multipath taps (complex list), used when ``channel == 'multipath'``.
@@ -181,23 +146,9 @@ class symbol_link(gr.hier_block2):
                                 gr.io_signature(0, 0, 0))
         self.message_port_register_hier_in("in")
         self.message_port_register_hier_out("out")
-
-        if modulation not in MODULATIONS:
-            raise ValueError(f"modulation must be one of {MODULATIONS}, got {modulation!r}")
-        if int(mtu) < 1:
-            raise ValueError("mtu must be >= 1 byte")
-        self._modulation = modulation
-        self._bps = semfec.BITS_PER_SYMBOL[modulation]
-        self._code = code
-        self._k, self._n = semfec.code_dims(code)
-        self._channel = check_channel(channel)
-        self._taps = self._check_taps(taps)
-        self._snr_db = float(snr_db)
-        self._drop_bad_crc = bool(drop_bad_crc)
-        self._fixed_llr_scale = None if llr_scale is None else float(llr_scale)
-        self._mtu = int(mtu)
+        self._check_settings(modulation, code, channel, snr_db, taps, drop_bad_crc, mtu,
+                             llr_scale)
         seed = new_seed(seed)
-
         self._lock = threading.Lock()
         self._pending = OrderedDict()      # seq -> per-packet state
         self._seq = 0
@@ -209,22 +160,50 @@ class symbol_link(gr.hier_block2):
         max_syms = -(-max_bits // self._bps)
         fec_mtu = -(-(m_max * self._k) // 8) + 16    # bytes of padded information bits
 
-        # --- TX: message part ---
-        self.ingress = _pdu_fn("semcom_link_ingress", self._ingress, self._count_error)
+        self._build_transmitter(fec_mtu)
+        soft_chain = self._build_channel_and_demapper(seed)
+        self._size_stream_buffers(soft_chain, max_bits, max_syms)
+        self._build_receiver(max_iter, decoder_sigma, fec_mtu)
+
+    # ------------------------------------------------------------------ construction steps
+    def _check_settings(self, modulation, code, channel, snr_db, taps, drop_bad_crc, mtu,
+                        llr_scale):
+        if int(mtu) < 1:
+            raise ValueError("mtu must be >= 1 byte")
+        self._modulation = check_modulation(modulation)
+        self._bps = bits_per_symbol(self._modulation)
+        self._code = code
+        self._n, self._k = semfec.code_dims(code)
+        self._channel = check_channel(channel)
+        self._taps = self._check_taps(taps)
+        self._snr_db = float(snr_db)
+        self._drop_bad_crc = bool(drop_bad_crc)
+        self._fixed_llr_scale = None if llr_scale is None else float(llr_scale)
+        self._mtu = int(mtu)
+
+    def _glue(self, name, fn):
+        return msg_map(name, per_pdu(fn), gr.logger(name), on_error=self._count_error)
+
+    def _build_transmitter(self, fec_mtu):
+        """PDU -> CRC-32 -> bits padded to whole codewords -> LDPC -> shortened bits."""
+        self.ingress = self._glue("semcom_link_ingress", self._ingress)
         self.crc_tx = digital.crc32_async_bb(False)
-        self.framer = _pdu_fn("semcom_link_frame", self._frame, self._count_error)
-        self.encoder = fec.async_encoder(semfec.make_ldpc_encoder(code), False, True, True,
-                                         fec_mtu)
-        self.shorten = _pdu_fn("semcom_link_shorten", self._shorten, self._count_error)
+        self.framer = self._glue("semcom_link_frame", self._frame)
+        self.encoder = fec.async_encoder(semfec.make_ldpc_encoder(self._code), False, True,
+                                         True, fec_mtu)
+        self.shorten = self._glue("semcom_link_shorten", self._shorten)
         self.msg_connect(self, "in", self.ingress, "in")
         self.msg_connect(self.ingress, "out", self.crc_tx, "in")
         self.msg_connect(self.crc_tx, "out", self.framer, "in")
         self.msg_connect(self.framer, "out", self.encoder, "in")
         self.msg_connect(self.encoder, "out", self.shorten, "in")
 
-        # --- TX/channel/RX: stream part ---
+    def _build_channel_and_demapper(self, seed) -> list:
+        """Bits -> symbols -> fading, taps, noise -> coherent soft values -> LLR PDUs.
+
+        Returns the soft-demapping blocks (their buffers are sized with the others)."""
         self.to_stream = pdu.pdu_to_tagged_stream(gr.types.byte_t, LEN_KEY)
-        self.const = constellation(modulation)
+        self.const = constellation(self._modulation)
         self.mapper = digital.constellation_encoder_bc(self.const)
         self.fading = block_fading_cc(1, LEN_KEY, seed + 1, enabled=(self._channel == "rayleigh"),
                                       always_tag=True)
@@ -256,7 +235,9 @@ class symbol_link(gr.hier_block2):
             soft_chain = [self.soft, self.soft_len]
         self.connect(self.add, self.sig_norm, self.derotate, *soft_chain, self.scale, self.clip,
                      self.to_pdu)
+        return soft_chain
 
+    def _size_stream_buffers(self, soft_chain, max_bits, max_syms):
         # Whole packets must fit in the buffers of the tagged-stream blocks.
         for blk, items in [(self.to_stream, max_bits), (self.mapper, max_syms),
                            (self.fading, max_syms), (self.multipath, max_syms),
@@ -274,13 +255,15 @@ class symbol_link(gr.hier_block2):
                 ((self.soft,) if self._bps == 1 else ()):
             blk.set_output_multiple(1)
 
-        # --- RX: message part ---
-        self.unshorten = _pdu_fn("semcom_link_unshorten", self._unshorten, self._count_error)
+    def _build_receiver(self, max_iter, decoder_sigma, fec_mtu):
+        """LLR PDUs -> pad bits re-inserted -> LDPC decoder -> CRC-32 check -> out."""
+        self.unshorten = self._glue("semcom_link_unshorten", self._unshorten)
         self.decoder = fec.async_decoder(
-            semfec.make_ldpc_decoder(code, max_iter, decoder_sigma), False, False, fec_mtu)
-        self.deframer = _pdu_fn("semcom_link_deframe", self._deframe, self._count_error)
+            semfec.make_ldpc_decoder(self._code, max_iter, decoder_sigma), False, False,
+            fec_mtu)
+        self.deframer = self._glue("semcom_link_deframe", self._deframe)
         self.crc_rx = digital.crc32_async_bb(False)
-        self.judge = _pdu_fn("semcom_link_judge", self._judge, self._count_error)
+        self.judge = self._glue("semcom_link_judge", self._judge)
         self.msg_connect(self.to_pdu, "pdus", self.unshorten, "in")
         self.msg_connect(self.unshorten, "out", self.decoder, "in")
         self.msg_connect(self.decoder, "out", self.deframer, "in")
@@ -313,7 +296,8 @@ class symbol_link(gr.hier_block2):
 
     def _llr_scale(self) -> float:
         if self._fixed_llr_scale is not None:     # per unit of symbol amplitude
-            return self._fixed_llr_scale / {"bpsk": 1.0, "qpsk": np.sqrt(0.5)}[self._modulation]
+            amplitude = registry.modulation(self._modulation).component_amplitude
+            return self._fixed_llr_scale / amplitude
         isi = 0.0
         if self._channel == "multipath":
             isi = float(sum(abs(t) ** 2 for t in self._taps[1:]))
@@ -457,7 +441,8 @@ class symbol_link(gr.hier_block2):
         return self._modulation
 
     def code_dims(self) -> tuple:
-        return self._k, self._n
+        """``(n, k)`` of the LDPC code, as :func:`gnuradio.semcom.phy.fec.code_dims`."""
+        return self._n, self._k
 
     def symbols_per_packet(self, nbytes: int) -> int:
         """Channel symbols used by a payload of ``nbytes`` bytes."""

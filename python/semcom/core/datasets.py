@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import registry
+
 __all__ = [
     "DatasetError",
     "ImageSet",
@@ -128,8 +130,7 @@ def _fix_hint(name: str) -> str:
 
 
 def _check_split(split: str) -> None:
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    registry.check(registry.SPLITS, split, "split")
 
 
 # ----------------------------------------------------------------------------- MNIST
@@ -236,16 +237,14 @@ def load_cifar10(split: str = "train", root=None, download: bool = False) -> Ima
     return ImageSet(images, labels, CIFAR10_CLASSES, "cifar10")
 
 
+# The loader of each dataset of the registry (tests/test_registry.py checks the keys).
 DATASETS = {"mnist": load_mnist, "cifar10": load_cifar10}
 
 
 def load(name: str, split: str = "train", root=None, download: bool = False) -> ImageSet:
     """Load dataset ``name`` (``mnist`` or ``cifar10``)."""
-    try:
-        loader = DATASETS[name]
-    except KeyError:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {sorted(DATASETS)}") from None
-    return loader(split, root=root, download=download)
+    registry.check(registry.DATASETS, name, "dataset")
+    return DATASETS[name](split, root=root, download=download)
 
 
 # ----------------------------------------------------------------------------- downloads
@@ -298,13 +297,12 @@ def _download_cifar10(base: Path) -> None:
 
 def download(name: str, root=None) -> Path:
     """Download dataset ``name`` into the data root (checksums verified); returns the root."""
+    registry.check(registry.DATASETS, name, "dataset")
     base = data_root(root)
     if name == "mnist":
         _download_mnist(base / "mnist")
-    elif name == "cifar10":
-        _download_cifar10(base / "cifar10")
     else:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {sorted(DATASETS)}")
+        _download_cifar10(base / "cifar10")
     return base
 
 

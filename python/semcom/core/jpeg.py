@@ -26,10 +26,12 @@ import warnings
 import numpy as np
 from PIL import Image
 
+from . import registry
+
 __all__ = ["VARIANTS", "encode", "decode", "split_headers", "header_template",
            "compression_ratio", "quality_for_ratio", "PAPER_QUALITY"]
 
-VARIANTS = ("header-known", "full-file")
+VARIANTS = registry.keys(registry.JPEG_VARIANTS)
 PAPER_QUALITY = {4: 60, 8: 18, 20: 0}   # MNIST, paper §IV-A
 _SOS, _EOI = b"\xff\xda", b"\xff\xd9"
 

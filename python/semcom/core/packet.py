@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import registry
+
 __all__ = [
     "MODEL_SEGMENT", "CODE", "VERSION", "HEADER_BYTES", "OVERHEAD_BYTES", "MAX_PAYLOAD",
     "PacketError", "Packet", "pack", "unpack", "segment_blob", "pack_code", "unpack_code",
@@ -194,8 +196,7 @@ class Reassembler:
     """
 
     def __init__(self, mode: str = "verified", max_models: int = 4):
-        if mode not in ("verified", "paper"):
-            raise ValueError(f"model_protection must be 'verified' or 'paper', got {mode!r}")
+        registry.check(registry.PROTECTIONS, mode, "model_protection")
         self.mode = mode
         self.max_models = max_models
         self._partial: OrderedDict[bytes, _Partial] = OrderedDict()

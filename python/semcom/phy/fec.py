@@ -2,12 +2,13 @@
 
 What this module gives
 ======================
-* :data:`CODES` — short keys for the alist files that ship with GNU Radio
-  (``share/gnuradio/fec/ldpc``); :func:`alist_path` resolves a key or a path.
+* :data:`CODES` — the keys of the stock alist files (``share/gnuradio/fec/ldpc``), defined
+  with their n, k and label in :data:`gnuradio.semcom.core.registry.LDPC_CODES`;
+  :func:`alist_path` resolves a key or a path.
 * :func:`make_ldpc_encoder` / :func:`make_ldpc_decoder` — the stock FECAPI objects
   (``fec.ldpc_encoder_make`` and ``fec.ldpc_decoder.make``) for ``fec.async_encoder`` /
   ``fec.async_decoder`` and the tagged-stream deployments.
-* :func:`code_dims` / :func:`code_rate` — (k, n) of a code; :func:`frame_geometry` — how a
+* :func:`code_dims` / :func:`code_rate` — (n, k) and k / n of a code; :func:`frame_geometry` — how a
   packet of bits is cut into codewords; :func:`async_decoder_frame_len` — the soft-frame
   length that ``fec.async_decoder`` needs (see the bug below).
 * :func:`llr_scale`, :func:`esn0_from_ebn0`, :func:`ebn0_from_esn0` — SNR bookkeeping.
@@ -92,21 +93,17 @@ from pathlib import Path
 
 from gnuradio import fec, gr
 
+from ..core import registry
+
 __all__ = ["ALIST_DIR", "CODES", "DEFAULT_CODE", "LLR_CLIP", "LLR_TRUST", "LLR_INPUT_SIGMA",
-           "BITS_PER_SYMBOL", "alist_path", "gr_version_tuple", "decoder_takes_sigma",
+           "alist_path", "gr_version_tuple", "decoder_takes_sigma",
            "make_ldpc_encoder", "make_ldpc_decoder", "code_dims", "code_rate",
            "frame_geometry", "async_decoder_frame_len", "llr_scale", "esn0_from_ebn0",
            "ebn0_from_esn0"]
 
-# The alist files that ship with GNU Radio (share/gnuradio/fec/ldpc).
-CODES = {
-    "n1800_r05": "n_1800_k_0902_gap_28.alist",
-    "n1100_r04": "n_1100_k_0442_gap_24.alist",
-    "n0700_r04": "n_0700_k_0282_gap_16.alist",
-    "n0500_r04": "n_0500_k_0202_gap_11.alist",
-    "n0300_r05": "n_0300_k_0152_gap_03.alist",
-}
-DEFAULT_CODE = "n1800_r05"
+#: Keys of the stock codes, in the registry's order.
+CODES = registry.keys(registry.LDPC_CODES)
+DEFAULT_CODE = registry.DEFAULT_CODE
 
 #: LLR magnitude limit: keeps the likelihood-ratio arithmetic of the < 3.10.8 decoder
 #: finite (exp(10) ~ 2e4); costs nothing measurable in the waterfall.
@@ -118,9 +115,6 @@ LLR_TRUST = 0.8
 
 #: ``sigma`` that makes the < 3.10.8 decoder read its input as an LLR (exp(v/(2 s^2)) = exp(v)).
 LLR_INPUT_SIGMA = 1.0 / math.sqrt(2.0)
-
-#: Coded bits per channel symbol of the supported modulations.
-BITS_PER_SYMBOL = {"bpsk": 1, "qpsk": 2}
 
 
 def _alist_dir() -> Path:
@@ -138,12 +132,12 @@ ALIST_DIR = _alist_dir()
 def alist_path(code: str) -> str:
     """Path of a code's alist file: a key of :data:`CODES` or a path to an alist file."""
     if code in CODES:
-        path = ALIST_DIR / CODES[code]
+        path = ALIST_DIR / registry.ldpc_code(code).file
     else:
         path = Path(code)
     if not path.is_file():
         raise ValueError(
-            f"LDPC code {code!r}: alist file {path} not found; choose one of {sorted(CODES)} "
+            f"LDPC code {code!r}: alist file {path} not found; choose one of {', '.join(CODES)} "
             "or give the path of an alist file")
     return os.fspath(path)
 
@@ -189,14 +183,17 @@ def make_ldpc_decoder(code: str = DEFAULT_CODE, max_iter: int = 50, sigma: float
 
 @functools.lru_cache(maxsize=None)
 def code_dims(code: str = DEFAULT_CODE) -> tuple:
-    """``(k, n)``: information bits and code bits per codeword."""
+    """``(n, k)``: code bits and information bits per codeword (a key or an alist path)."""
     enc = make_ldpc_encoder(code)
-    return int(enc.get_input_size()), int(enc.get_output_size())
+    n, k = int(enc.get_output_size()), int(enc.get_input_size())
+    if not 0 < k < n:
+        raise ValueError(f"LDPC code {code!r}: unexpected dimensions n={n}, k={k}")
+    return n, k
 
 
 def code_rate(code: str = DEFAULT_CODE) -> float:
     """k / n."""
-    k, n = code_dims(code)
+    n, k = code_dims(code)
     return k / n
 
 
@@ -208,7 +205,7 @@ def frame_geometry(nbits: int, code: str = DEFAULT_CODE) -> tuple:
     """
     if nbits <= 0:
         raise ValueError("nbits must be positive")
-    k, _ = code_dims(code)
+    _, k = code_dims(code)
     m = -(-int(nbits) // k)
     return m, m * k - int(nbits)
 
@@ -226,7 +223,7 @@ def async_decoder_frame_len(code: str, n_codewords: int) -> int:
     ``n * n_codewords`` where GNU Radio's ``int(nbits * rate)`` already gives the right
     frame size, else one more (a trailing dummy soft value, never read by the decoder).
     """
-    k, n = code_dims(code)
+    n, k = code_dims(code)
     rate, diff = _decoder_rate(code)
     for extra in (0, 1):
         if int((n * n_codewords + extra) * rate - diff) == k * n_codewords:
@@ -241,14 +238,14 @@ def esn0_from_ebn0(ebn0_db: float, modulation: str = "bpsk",
     ``code=None`` for uncoded bits.  Eb is the energy per *information* bit.
     """
     r = 1.0 if code is None else code_rate(code)
-    return float(ebn0_db) + 10.0 * math.log10(BITS_PER_SYMBOL[modulation] * r)
+    return float(ebn0_db) + 10.0 * math.log10(registry.modulation(modulation).bits_per_symbol * r)
 
 
 def ebn0_from_esn0(esn0_db: float, modulation: str = "bpsk",
                    code: str | None = DEFAULT_CODE) -> float:
     """Inverse of :func:`esn0_from_ebn0`."""
     r = 1.0 if code is None else code_rate(code)
-    return float(esn0_db) - 10.0 * math.log10(BITS_PER_SYMBOL[modulation] * r)
+    return float(esn0_db) - 10.0 * math.log10(registry.modulation(modulation).bits_per_symbol * r)
 
 
 def llr_scale(esn0_db: float, modulation: str = "bpsk", interference: float = 0.0,
@@ -262,6 +259,6 @@ def llr_scale(esn0_db: float, modulation: str = "bpsk", interference: float = 0.
     result is multiplied by ``trust`` (default :data:`LLR_TRUST`; 1.0 for the exact LLR).
     Clip the product to +-:data:`LLR_CLIP`.
     """
-    a = {"bpsk": 1.0, "qpsk": 1.0 / math.sqrt(2.0)}[modulation]
+    a = registry.modulation(modulation).component_amplitude
     n0 = 10.0 ** (-float(esn0_db) / 10.0) + max(0.0, float(interference))
     return float(trust) * 4.0 * a / n0

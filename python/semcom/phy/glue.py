@@ -5,7 +5,7 @@ from __future__ import annotations
 import pmt
 from gnuradio import gr
 
-__all__ = ["msg_map"]
+__all__ = ["msg_map", "per_pdu"]
 
 
 class msg_map(gr.basic_block):
@@ -13,14 +13,16 @@ class msg_map(gr.basic_block):
 
     ``None`` drops the message. An exception is logged, never raised: the message is
     dropped, or ``fallback`` is sent instead when one is given (a header parser
-    downstream of ``header_payload_demux`` must always answer).
+    downstream of ``header_payload_demux`` must always answer); ``on_error()`` is called
+    so that the owner can count it.
     """
 
-    def __init__(self, name, fn, logger=None, fallback=None):
+    def __init__(self, name, fn, logger=None, fallback=None, on_error=None):
         gr.basic_block.__init__(self, name=name, in_sig=None, out_sig=None)
         self._fn = fn
         self._log = logger
         self._fallback = fallback
+        self._on_error = on_error
         self.dropped = 0
         self.message_port_register_in(pmt.intern("in"))
         self.message_port_register_out(pmt.intern("out"))
@@ -30,9 +32,24 @@ class msg_map(gr.basic_block):
         try:
             out = self._fn(msg)
         except Exception as exc:  # never let bad input kill the flowgraph
-            (self._log or self.logger).warn(f"{self.name()}: {exc!r}")
+            (self._log or self.logger).warn(f"{self.name()}: message dropped: {exc!r}")
+            if self._on_error is not None:
+                self._on_error()
             out = self._fallback
         if out is None:
             self.dropped += 1
             return
         self.message_port_pub(pmt.intern("out"), out)
+
+
+def per_pdu(fn):
+    """``fn(meta, data) -> (meta, data) | None`` as a :class:`msg_map` function on PDUs
+    (messages that are not a pmt pair are dropped)."""
+
+    def apply(msg):
+        if not pmt.is_pair(msg):
+            return None
+        res = fn(pmt.car(msg), pmt.cdr(msg))
+        return None if res is None else pmt.cons(res[0], res[1])
+
+    return apply

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .evaluate import evaluate_model, transmit_noiseless
-from .images import contact_sheet, save_png
-from .zoo import load_aesc, load_classifier, load_sample
+from ..core.evaluate import evaluate_model, transmit_noiseless
+from ..core.images import contact_sheet, save_png
+from ..core.zoo import load_aesc, load_classifier, load_sample
 
 __all__ = ["run_demo"]
 

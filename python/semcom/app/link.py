@@ -24,13 +24,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pmt
-from gnuradio import gr
+from gnuradio import gr, semcom
 
-from . import fec as semfec
+from ..core import registry
+from ..phy import fec as semfec
 
 __all__ = ["LinkRun", "run_packets", "WAVEFORMS"]
 
-WAVEFORMS = ("symbol", "full")
+WAVEFORMS = registry.keys(registry.WAVEFORMS)
 _TX_INDEX = pmt.intern("semcom_tx_index")
 _CRC_OK = pmt.intern("crc_ok")
 
@@ -90,8 +91,6 @@ class _collector(gr.basic_block):
 
 def _flowgraph(waveform, *, snr_db, channel, modulation, code, taps, seed, mtu,
                freq_offset, timing_offset, sps):
-    from gnuradio import semcom
-
     tb = gr.top_block("semcom_sweep_point")
     src, sink = _source(), _collector()
     if waveform == "symbol":
@@ -126,8 +125,7 @@ def run_packets(packets, *, snr_db: float, channel: str = "awgn", modulation: st
 
     ``progress``: optional callable ``progress(n_out)`` called as packets come out.
     """
-    if waveform not in WAVEFORMS:
-        raise ValueError(f"waveform must be one of {WAVEFORMS}, got {waveform!r}")
+    registry.check(registry.WAVEFORMS, waveform, "waveform")
     if not packets:
         raise ValueError("no packets to send")
     mtu = max(len(p) for p in packets)

@@ -1,11 +1,7 @@
-"""Image PDUs and the end-of-run rule, shared by the message blocks of gr-semcom.
+"""PDUs between the blocks: plain (metadata dict, u8 payload) PDUs, image PDUs, and the
+end-of-run rule of the message sinks.
 
-Private (leading underscore) so that the package's lazy block loader never takes it for a
-block. The PDU layout is documented in ``docs/pdu.md``.
-
-Blocks import from here, never from another block's module: importing
-``gnuradio.semcom.<block>`` as a module would bind the package attribute ``<block>`` to the
-module instead of the block class.
+The PDU layouts and metadata keys are documented in ``docs/pdu.md``.
 """
 
 from __future__ import annotations
@@ -19,6 +15,8 @@ import numpy as np
 import pmt
 
 __all__ = [
+    "make_pdu",
+    "parse_pdu",
     "MalformedPdu",
     "ImagePdu",
     "make_image_pdu",
@@ -34,6 +32,43 @@ __all__ = [
 SYSTEM_PORT = pmt.intern("system")
 DONE = pmt.intern("done")
 MAX_IMAGE_ID = 2**32 - 1   # image ids travel as uint32 in the code packet header
+
+
+# --------------------------------------------------------------------------- plain PDUs
+
+def _native(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return tuple(_native(v) for v in value)
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+def make_pdu(meta: dict, payload) -> pmt.pmt_t:
+    """Build a PDU from a dict of plain values and a ``bytes``/uint8 payload."""
+    data = np.frombuffer(bytes(payload), dtype=np.uint8) if isinstance(payload, (bytes, bytearray)) \
+        else np.ascontiguousarray(payload, dtype=np.uint8).ravel()
+    meta_pmt = pmt.make_dict()
+    for key, value in meta.items():
+        if value is None:
+            continue
+        meta_pmt = pmt.dict_add(meta_pmt, pmt.intern(key), pmt.to_pmt(_native(value)))
+    return pmt.cons(meta_pmt, pmt.init_u8vector(len(data), data))
+
+
+def parse_pdu(msg) -> tuple[dict, np.ndarray]:
+    """Split a PDU into (metadata dict, uint8 array); raises ValueError if it is not one."""
+    if not pmt.is_pair(msg):
+        raise ValueError("message is not a PDU (metadata, u8vector) pair")
+    meta, data = pmt.car(msg), pmt.cdr(msg)
+    if not pmt.is_u8vector(data):
+        raise ValueError("PDU payload is not a u8vector")
+    meta_dict = pmt.to_python(meta) if pmt.is_dict(meta) else {}
+    if not isinstance(meta_dict, dict):
+        meta_dict = {}
+    return meta_dict, np.asarray(pmt.to_python(data), dtype=np.uint8)
 
 
 # --------------------------------------------------------------------------- image PDUs

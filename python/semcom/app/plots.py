@@ -20,20 +20,24 @@ from pathlib import Path
 
 import numpy as np
 
-from .sweep import decode_example, load_results
+from ..core import registry
+from ..core.models import DATASET_SHAPES
+from ..core.results import decode_example, load_results
 
 log = logging.getLogger(__name__)
 
 __all__ = ["plot_results", "FIGURES", "merge_points"]
 
 FIGURES = ("fig4", "fig5", "fig6", "fig7", "fig8", "waterfall")
-_STYLE = {
-    "aesc-verified": dict(color="C0", marker="o", label="AESC-I (verified model)"),
-    "aesc-paper": dict(color="C2", marker="s", label="AESC-I (paper model protection)"),
-    "jpeg-header-known": dict(color="C1", marker="^", label="JPEG (header known)"),
-    "jpeg-full-file": dict(color="C3", marker="v", label="JPEG (full file)"),
-    "direct": dict(color="k", marker="x", linestyle="--", label="Direct transmission"),
+# Colour and marker per scheme; the legend says the registry's label.
+_MARKS = {
+    "aesc-verified": dict(color="C0", marker="o"),
+    "aesc-paper": dict(color="C2", marker="s"),
+    "jpeg-header-known": dict(color="C1", marker="^"),
+    "jpeg-full-file": dict(color="C3", marker="v"),
+    "direct": dict(color="k", marker="x", linestyle="--"),
 }
+_STYLE = {e.key: dict(_MARKS[e.key], label=e.label) for e in registry.SCHEMES}
 _METRICS = {
     "ssim": "SSIM", "psnr_db": "PSNR (dB)", "recognition_rate_ratio": "Recognition-rate ratio",
     "lpips": "LPIPS",
@@ -47,7 +51,7 @@ def merge_points(paths) -> tuple[list, dict]:
         res = load_results(path)
         info["originals"].update(res.get("example_originals", {}))
         ds = res["config"].get("dataset", "mnist")
-        info["shape"] = {"mnist": (1, 28, 28), "cifar10": (3, 32, 32)}[ds]
+        info["shape"] = DATASET_SHAPES[ds]
         if not res["lpips"].get("available"):
             info["lpips_reason"] = res["lpips"].get("reason")
         for p in res["points"]:

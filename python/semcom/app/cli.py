@@ -1,9 +1,10 @@
 """The ``semcom`` command-line tool.
 
 ``semcom <command> --help`` describes each command. ``main(argv)`` returns an exit status
-instead of exiting, so tests call it directly. ``semcom sweep`` is the one command that
-runs GNU Radio: its flowgraphs are imported from ``gnuradio.semcom.phy`` when a point
-runs, never when this module loads.
+instead of exiting, so tests call it directly. The choices of every option come from
+:mod:`gnuradio.semcom.core.registry`. ``semcom sweep`` is the one command that runs GNU
+Radio: its flowgraphs are imported (``gnuradio.semcom.app.link``) when a point runs, so the
+other commands work where GNU Radio is not installed.
 """
 
 from __future__ import annotations
@@ -14,12 +15,18 @@ import logging
 import sys
 from pathlib import Path
 
+from ..core import registry
+
 __all__ = ["main"]
+
+_DATASETS = registry.keys(registry.DATASETS)
+_SCHEMES = registry.keys(registry.SCHEMES)
+_CHANNELS = registry.keys(registry.CHANNELS)
 
 
 def _add_common(p: argparse.ArgumentParser, dataset=True):
     if dataset:
-        p.add_argument("--dataset", choices=["mnist", "cifar10"], default="mnist")
+        p.add_argument("--dataset", choices=_DATASETS, default="mnist")
     p.add_argument("--data", metavar="DIR", default=None,
                    help="dataset root (default: $SEMCOM_DATA, else ~/.cache/semcom)")
     p.add_argument("--device", default="cpu", help="cpu or cuda[:N] (default: cpu)")
@@ -53,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("download", help="download a dataset (needs internet; checksums verified)")
-    p.add_argument("dataset", choices=["mnist", "cifar10"])
+    p.add_argument("dataset", choices=_DATASETS)
     p.add_argument("--data", metavar="DIR", default=None)
 
     p = sub.add_parser("train-classifier", help="train the classifier M of a dataset")
@@ -85,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
 
     p = sub.add_parser("blob", help="write or inspect a decoder model blob")
-    p.add_argument("--dataset", choices=["mnist", "cifar10"], default="mnist")
+    p.add_argument("--dataset", choices=_DATASETS, default="mnist")
     p.add_argument("--zdim", type=int, default=40)
     p.add_argument("--model", default=None, help="AESC-I .pt (default: the shipped one)")
     p.add_argument("--out", default=None, help="write the blob here")
@@ -96,21 +103,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="results JSON (resumed when it exists)")
     p.add_argument("--name", default=None, help="name stored in the results (default: file stem)")
     p.add_argument("--description", default="")
-    p.add_argument("--dataset", choices=["mnist", "cifar10"], default="mnist")
+    p.add_argument("--dataset", choices=_DATASETS, default="mnist")
     p.add_argument("--data", metavar="DIR", default=None,
                    help="dataset root (default: $SEMCOM_DATA, else ~/.cache/semcom)")
     p.add_argument("--schemes", default=",".join(_SCHEMES),
                    help=f"comma list of {', '.join(_SCHEMES)} (default: all)")
     p.add_argument("--cr", default="20", help="comma list of compression ratios (default 20)")
-    p.add_argument("--channel", default="awgn", help="comma list of awgn, rayleigh, multipath")
+    p.add_argument("--channel", default="awgn",
+                   help=f"comma list of {', '.join(_CHANNELS)} (default awgn)")
     p.add_argument("--snr", default="-3,-2,-1,0,2", help="comma list of Es/N0 values in dB")
     p.add_argument("--num-images", type=int, default=2000, help="first N test images (default 2000)")
     p.add_argument("--seed", type=int, default=0, help="noise/fading seed of the sweep")
     p.add_argument("--workers", type=int, default=1, help="points run in parallel processes")
-    p.add_argument("--waveform", choices=["symbol", "full"], default="symbol",
+    p.add_argument("--waveform", choices=registry.keys(registry.WAVEFORMS), default="symbol",
                    help="symbol-level link (default) or the full burst waveform")
-    p.add_argument("--modulation", choices=["bpsk", "qpsk"], default="bpsk")
-    p.add_argument("--code", default="n1800_r05", help="LDPC code key (default n1800_r05)")
+    p.add_argument("--modulation", choices=registry.keys(registry.MODULATIONS), default="bpsk")
+    p.add_argument("--code", choices=registry.keys(registry.LDPC_CODES),
+                   default=registry.DEFAULT_CODE,
+                   help=f"stock LDPC code (default {registry.DEFAULT_CODE})")
     p.add_argument("--carousel-every", type=int, default=500,
                    help="AESC-I: send the decoder blob again every N codes (default 500)")
     p.add_argument("--segment-size", type=int, default=1024,
@@ -140,8 +150,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-_SCHEMES = ("aesc-verified", "aesc-paper", "jpeg-header-known", "jpeg-full-file", "direct")
-
 
 def _floats(text, what):
     try:
@@ -158,7 +166,7 @@ def _threads(args):
 
 
 def _train_config(args):
-    from .train import TrainConfig
+    from ..core.train import TrainConfig
 
     return TrainConfig(
         dataset=args.dataset, epochs=args.epochs, lr=args.lr,
@@ -171,7 +179,7 @@ def _train_config(args):
 
 
 def _cmd_download(args):
-    from . import datasets as ds
+    from ..core import datasets as ds
 
     root = ds.download(args.dataset, args.data)
     print(f"{args.dataset} is in {root}")
@@ -179,9 +187,9 @@ def _cmd_download(args):
 
 
 def _cmd_train_classifier(args):
-    from .evaluate import classify
-    from . import datasets as ds
-    from .train import train_classifier
+    from ..core.evaluate import classify
+    from ..core import datasets as ds
+    from ..core.train import train_classifier
 
     model, history = train_classifier(_train_config(args), out=args.out, checkpoint=args.checkpoint)
     test = ds.load(args.dataset, "test", root=args.data)
@@ -191,8 +199,8 @@ def _cmd_train_classifier(args):
 
 
 def _cmd_train(args):
-    from .train import train_aesc
-    from .zoo import load_aesc, load_classifier
+    from ..core.train import train_aesc
+    from ..core.zoo import load_aesc, load_classifier
 
     classifier = load_classifier(args.dataset, args.classifier)
     init = load_aesc(args.dataset, path=args.init_from).state_dict() if args.init_from else None
@@ -204,9 +212,9 @@ def _cmd_train(args):
 
 
 def _cmd_evaluate(args):
-    from . import datasets as ds
-    from .evaluate import evaluate_model
-    from .zoo import load_aesc, load_classifier
+    from ..core import datasets as ds
+    from ..core.evaluate import evaluate_model
+    from ..core.zoo import load_aesc, load_classifier
 
     model = load_aesc(args.dataset, args.zdim, args.model)
     classifier = load_classifier(args.dataset, args.classifier)
@@ -224,8 +232,8 @@ def _cmd_evaluate(args):
 
 
 def _cmd_blob(args):
-    from .blob import blob_from_aesc, describe, parse_blob
-    from .zoo import load_aesc
+    from ..core.blob import blob_from_aesc, describe, parse_blob
+    from ..core.zoo import load_aesc
 
     if args.inspect:
         print(describe(parse_blob(Path(args.inspect).read_bytes())))
@@ -239,7 +247,8 @@ def _cmd_blob(args):
 
 
 def _cmd_sweep(args):
-    from .sweep import SweepConfig, run_sweep
+    from ..core.grid import SweepConfig
+    from .sweep import run_sweep
 
     models = {}
     for item in args.model:
@@ -318,9 +327,9 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     _threads(args)
-    from .blob import BlobError
-    from .datasets import DatasetError
-    from .zoo import ModelFileError
+    from ..core.blob import BlobError
+    from ..core.datasets import DatasetError
+    from ..core.zoo import ModelFileError
 
     try:
         return COMMANDS[args.command](args)
