@@ -74,7 +74,8 @@ def test_train_cli_tiny_run(mnist_root, tmp_path, capsys):
     assert code == 0 and out.is_file()
     model = zoo.load_aesc(path=out)
     assert model.zdim == 40
-    assert json.loads(capsys.readouterr().out)["epochs"] == 1
+    # Stopped by --max-steps inside the first epoch: no finished epoch to report.
+    assert json.loads(capsys.readouterr().out)["epochs"] == 0
 
 
 def test_shipped_models_are_listed():

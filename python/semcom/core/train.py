@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -53,7 +54,7 @@ class TrainConfig:
     max_steps: int | None = None  # stop after this many optimiser steps (tests, smoke runs)
     checkpoint_every: int = 200  # optimiser steps between checkpoints (and at each epoch end)
     progress: bool = True  # progress bars
-    report_epochs: bool = True  # one line per epoch on stdout, also without progress bars
+    report_epochs: bool = True  # one line per epoch on stderr, also without progress bars
     extra: dict = field(default_factory=dict)
 
 
@@ -274,7 +275,7 @@ def _fit(cfg, model, step_fn, val_fn, checkpoint, describe, recipe=None):
         if cfg.progress or cfg.report_epochs:
             print(f"{describe} epoch {epoch}: " + ", ".join(
                 f"{k}={v:.5g}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()
-                if k != "epoch"), flush=True)
+                if k != "epoch"), file=sys.stderr, flush=True)  # stdout is for results
         if val["val_loss"] < best - 1e-6:
             best, bad_epochs = val["val_loss"], 0
             best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
