@@ -94,9 +94,10 @@ def phi(x) -> np.ndarray:
     return table[i] + (u - i) * (table[i + 1] - table[i])
 
 
-#: Frames decoded side by side in one thread: the inner loops run over these lanes, so
-#: the compiler vectorises them (8 float32 lanes measured ~2x faster than one frame at a
-#: time, 16 slower: the per-thread messages then no longer fit the core's cache).
+#: Frames decoded side by side in one thread, the inner loops running over these lanes
+#: (measured side by side on n = 1800 at Eb/N0 1.5 dB: 4 and 8 lanes alike, 16 about 30 %
+#: slower, its per-thread messages no longer fitting the core's cache).  A lane freed by
+#: an early stop takes the next frame at once.
 LANES = 8
 
 _numba_kernel = None
