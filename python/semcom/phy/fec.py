@@ -93,7 +93,8 @@ from pathlib import Path
 
 from gnuradio import fec, gr
 
-from ..core import registry
+from ..core import registry, softvalues
+from ..core.softvalues import LLR_CLIP, LLR_TRUST, llr_scale  # one soft-value contract
 
 __all__ = ["ALIST_DIR", "CODES", "DEFAULT_CODE", "LLR_CLIP", "LLR_TRUST", "LLR_INPUT_SIGMA",
            "alist_path", "gr_version_tuple", "decoder_takes_sigma",
@@ -104,14 +105,6 @@ __all__ = ["ALIST_DIR", "CODES", "DEFAULT_CODE", "LLR_CLIP", "LLR_TRUST", "LLR_I
 #: Keys of the stock codes, in the registry's order.
 CODES = registry.keys(registry.LDPC_CODES)
 DEFAULT_CODE = registry.DEFAULT_CODE
-
-#: LLR magnitude limit: keeps the likelihood-ratio arithmetic of the < 3.10.8 decoder
-#: finite (exp(10) ~ 2e4); costs nothing measurable in the waterfall.
-LLR_CLIP = 10.0
-
-#: Confidence factor on exact LLRs (``llr_scale`` default): slightly under-confident LLRs
-#: avoid the error floor of the < 3.10.8 likelihood-ratio decoder (measured, see above).
-LLR_TRUST = 0.8
 
 #: ``sigma`` that makes the < 3.10.8 decoder read its input as an LLR (exp(v/(2 s^2)) = exp(v)).
 LLR_INPUT_SIGMA = 1.0 / math.sqrt(2.0)
@@ -237,28 +230,10 @@ def esn0_from_ebn0(ebn0_db: float, modulation: str = "bpsk",
 
     ``code=None`` for uncoded bits.  Eb is the energy per *information* bit.
     """
-    r = 1.0 if code is None else code_rate(code)
-    return float(ebn0_db) + 10.0 * math.log10(registry.modulation(modulation).bits_per_symbol * r)
+    return softvalues.esn0_from_ebn0(ebn0_db, modulation, 1.0 if code is None else code_rate(code))
 
 
 def ebn0_from_esn0(esn0_db: float, modulation: str = "bpsk",
                    code: str | None = DEFAULT_CODE) -> float:
     """Inverse of :func:`esn0_from_ebn0`."""
-    r = 1.0 if code is None else code_rate(code)
-    return float(esn0_db) - 10.0 * math.log10(registry.modulation(modulation).bits_per_symbol * r)
-
-
-def llr_scale(esn0_db: float, modulation: str = "bpsk", interference: float = 0.0,
-              trust: float = LLR_TRUST) -> float:
-    """Factor from a matched-filter soft component to the decoder's input, unit-energy symbols.
-
-    BPSK (+-1) and Gray QPSK ((+-1 +- 1j)/sqrt 2) carry each bit on one real component
-    of amplitude ``a`` (1 or 1/sqrt 2); in complex AWGN of variance ``N0 = 1/(Es/N0)`` per
-    symbol the exact LLR is linear: ``L = 4 a Re(y) / N0``.  ``interference`` is extra
-    Gaussian-approximated power per symbol (e.g. unequalised ISI), added to N0.  The
-    result is multiplied by ``trust`` (default :data:`LLR_TRUST`; 1.0 for the exact LLR).
-    Clip the product to +-:data:`LLR_CLIP`.
-    """
-    a = registry.modulation(modulation).component_amplitude
-    n0 = 10.0 ** (-float(esn0_db) / 10.0) + max(0.0, float(interference))
-    return float(trust) * 4.0 * a / n0
+    return softvalues.ebn0_from_esn0(esn0_db, modulation, 1.0 if code is None else code_rate(code))
