@@ -121,7 +121,7 @@ def test_constellations_match_gnuradio_tables():
                                atol=1e-7)
     np.testing.assert_allclose(soft_components(modulate(pairs.ravel(), "qpsk"), "qpsk"),
                                (2 * pairs.ravel() - 1) / math.sqrt(2), atol=1e-7)
-    with pytest.raises(ValueError, match="modulation must be one of"):
+    with pytest.raises(ValueError, match="unknown modulation .8psk.; choose one of bpsk, qpsk"):
         modulate(bits, "8psk")
 
 
