@@ -45,6 +45,7 @@ class deframer(gr.basic_block):
         self._receiver = PacketReceiver(model_protection, int(max_models))
         self.model_protection = model_protection
         self.stats = self._receiver.stats
+        self._handled = 0
         self.message_port_register_in(pmt.intern("in"))
         for port in ("code", "model", "pkt"):
             self.message_port_register_out(pmt.intern(port))
@@ -54,15 +55,21 @@ class deframer(gr.basic_block):
         """``{model tag hex: [missing segment indices]}`` for blobs being collected."""
         return self._receiver.missing()
 
+    def messages_handled(self) -> int:
+        """Input messages whose handling has finished, every output they caused sent."""
+        return self._handled
+
     def _handle(self, msg):
         try:
             meta, data = parse_pdu(msg)
         except ValueError as exc:
             self._publish(self._receiver.reject("not_pdu", str(exc), "warn"))
-            return
-        phy = {k: meta[k] for k in _PHY_KEYS if k in meta}
-        for event in self._receiver.receive(data.tobytes(), bool(meta.get("crc_ok", True)), phy):
-            self._publish(event)
+        else:
+            phy = {k: meta[k] for k in _PHY_KEYS if k in meta}
+            for event in self._receiver.receive(data.tobytes(), bool(meta.get("crc_ok", True)),
+                                                phy):
+                self._publish(event)
+        self._handled += 1
 
     def _publish(self, event):
         if isinstance(event, Dropped):

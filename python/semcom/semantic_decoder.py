@@ -46,6 +46,7 @@ class semantic_decoder(gr.basic_block):
         self.cache_size = int(cache_size)
         self.max_pending = int(max_pending)
         self.stats = self._decoder.stats
+        self._handled = 0
         self.message_port_register_in(pmt.intern("model"))
         self.message_port_register_in(pmt.intern("code"))
         self.message_port_register_out(pmt.intern("out"))
@@ -57,7 +58,13 @@ class semantic_decoder(gr.basic_block):
         return self._decoder.models()
 
     def pending(self) -> int:
+        """Codes held while their model is missing."""
         return self._decoder.pending()
+
+    def messages_handled(self) -> int:
+        """Input messages (both ports) whose handling has finished, every image they
+        caused sent."""
+        return self._handled
 
     def _handle_model(self, msg):
         try:
@@ -65,8 +72,10 @@ class semantic_decoder(gr.basic_block):
         except ValueError as exc:
             self._decoder.stats["models_rejected"] += 1
             self.logger.warn(f"model blob rejected, waiting for the next carousel copy: {exc}")
-            return
-        self._publish(self._decoder.add_model(payload.tobytes(), str(meta.get("model_tag", ""))))
+        else:
+            self._publish(self._decoder.add_model(payload.tobytes(),
+                                                  str(meta.get("model_tag", ""))))
+        self._handled += 1
 
     def _handle_code(self, msg):
         try:
@@ -77,8 +86,9 @@ class semantic_decoder(gr.basic_block):
         except Exception as exc:  # a malformed PDU: its metadata may hold anything
             self._decoder.reject_code(str(exc))
             self.logger.warn(f"code PDU dropped: {exc!r}")
-            return
-        self._publish(self._decoder.add_code(received))
+        else:
+            self._publish(self._decoder.add_code(received))
+        self._handled += 1
 
     def _publish(self, events):
         for event in events:

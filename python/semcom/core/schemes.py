@@ -236,7 +236,8 @@ class AescScheme(Scheme):
 
         ``counters``: ``deframer`` and ``decoder`` (the receiver's stats, the blocks' own
         counters), ``duplicates`` (images decoded again for an id), ``out_of_range``
-        (image ids >= ``n_images``), ``shape_mismatch`` and ``model_received``."""
+        (image ids >= ``n_images``), ``shape_mismatch``, ``codes_without_model`` (codes
+        still held at the end) and ``model_received``."""
         # Codes are held for as long as the run lasts (no bound): a sweep point's stream
         # is finite, and a code that never got its decoder must be counted as FAILED.
         receiver = AescReceiver(self.protection, max_models=4, cache_size=4, max_pending=None)
@@ -258,10 +259,11 @@ class AescScheme(Scheme):
                 else:
                     images[image_id] = event.pixels
                     status[image_id] = OK
-        for code in receiver.decoder.held_codes():     # codes arrived, never a decoder
+        held = receiver.decoder.held_codes()
+        for code in held:                               # codes arrived, never a decoder
             if code.image_id < n_images and status[code.image_id] == LOST:
                 status[code.image_id] = FAILED
-        counters = {**receiver.stats, **extra,
+        counters = {**receiver.stats, **extra, "codes_without_model": len(held),
                     "model_received": receiver.decoder.stats["models"] > 0}
         return Reception(images, status, counters)
 
