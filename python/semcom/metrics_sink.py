@@ -214,6 +214,16 @@ class metrics_sink(gr.basic_block):
             self._final = False
             self._t_start = time.monotonic()
 
+    def images_sent(self) -> int:
+        """Originals (``ref``) counted so far; cheap, unlike :meth:`summary`."""
+        with self._lock:
+            return self._figures.n_sent
+
+    def images_received(self) -> int:
+        """Received images (``rx``) counted so far; cheap, unlike :meth:`summary`."""
+        with self._lock:
+            return self._figures.n_received
+
     def pending_images(self) -> int:
         """Images held now, waiting for their partner or the classifier (bounded by
         ``window`` and ``batch_size``, not by the length of the run)."""
