@@ -9,14 +9,15 @@ sample images, with unique ids. At most ``--in-flight`` pairs wait in the sink's
 queues (the driver waits for the sink to catch up), so the queues themselves stay small
 and what is measured is the sink.
 
-Prints the process's resident memory (VmRSS) after the warm-up (the first 1000 images:
-torch, scikit-image and the classifier allocate on first use), every 10 000 images and at
-the end, with the growth per image. Usage::
+Prints the process's resident memory (VmRSS, raw and after ``malloc_trim``) after the
+warm-up (the first 1000 images: torch, scikit-image and the classifier allocate on first
+use), every 10 000 images and at the end, with the growth per image. Usage::
 
     .venv/bin/python benchmarks/metrics_sink_memory.py [--images 100000]
 """
 
 import argparse
+import ctypes
 import tempfile
 import time
 from pathlib import Path
@@ -38,6 +39,13 @@ def rss_mib() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def trimmed_rss_mib() -> float:
+    """RSS after glibc has handed its free heap pages back: the scheduler's threads each
+    have a malloc arena, whose freed-but-kept pages make raw RSS wander by several MiB."""
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+    return rss_mib()
 
 
 def main():
@@ -90,9 +98,11 @@ def main():
                 wait(args.in_flight)
             if done == 1000 or done % 10_000 == 0 or done == args.images:
                 wait(0)
-                rows.append((done, rss_mib(), sink.pending_images(), time.perf_counter() - t0))
-                print(f"{done:7d} images  RSS {rows[-1][1]:7.1f} MiB  held {rows[-1][2]:4d}  "
-                      f"{rows[-1][3]:6.0f} s", flush=True)
+                raw = rss_mib()
+                rows.append((done, trimmed_rss_mib(), sink.pending_images(),
+                             time.perf_counter() - t0, raw))
+                print(f"{done:7d} images  RSS {raw:7.1f} MiB, after malloc_trim {rows[-1][1]:7.1f} "
+                      f"MiB  held {rows[-1][2]:4d}  {rows[-1][3]:6.0f} s", flush=True)
     finally:
         tb.stop()
         tb.wait()
@@ -100,13 +110,14 @@ def main():
     start, end = rows[0], rows[-1]
     print(f"\nsent {s['images_sent']}, matched {s['images_matched']}, lost {s['images_lost']}, "
           f"PSNR {s['psnr_db']:.2f} dB, SSIM {s['ssim']:.3f}, ratio {s['recognition_rate_ratio']:.4f}")
-    print(f"RSS after {start[0]} images: {start[1]:.1f} MiB; after {end[0]}: {end[1]:.1f} MiB; "
-          f"peak of the samples {max(r[1] for r in rows):.1f} MiB; {end[0] / end[3]:.0f} images/s")
+    print(f"RSS after {start[0]} images: {start[4]:.1f} MiB ({start[1]:.1f} trimmed); after "
+          f"{end[0]}: {end[4]:.1f} MiB ({end[1]:.1f} trimmed); largest sample "
+          f"{max(r[4] for r in rows):.1f} MiB; {end[0] / end[3]:.0f} images/s")
     # the ids remembered for duplicate detection fill up over the first 4 windows (16 384
     # images by default): growth after that is what a long run would see
     half = next(r for r in rows if r[0] >= end[0] // 2)
     if half is not end:
-        print(f"growth over the second half ({half[0]} to {end[0]} images): "
+        print(f"growth over the second half ({half[0]} to {end[0]} images), trimmed RSS: "
               f"{(end[1] - half[1]) * 2**20 / (end[0] - half[0]):.1f} bytes/image")
     doc = load_results(tmp / "live.json")
     print(f"results file {tmp / 'live.json'}: {doc['points'][0]['key']}, "
