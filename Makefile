@@ -40,7 +40,7 @@ demo: install
 	@mkdir -p $(BUILD)/examples
 	grcc -o $(BUILD)/examples examples/loopback_awgn.grc > $(BUILD)/examples/grcc.log
 	$(PY) $(BUILD)/examples/loopback_awgn.py --out-dir $(DEMO_OUT) $(DEMO_ARGS)
-	@$(PY) -c "import json, sys; m = json.load(open('$(DEMO_OUT)/metrics.json'))['points'][-1]; \
+	@$(PY) -c "import json, sys; m = json.load(open('$(DEMO_OUT)/metrics.json'))['points'][-1]['live']; \
 	    print('images sent %(images_sent)s, received %(images_received)s, lost %(images_lost)s; ' \
 	          'recognition-rate ratio %(recognition_rate_ratio).4f, PSNR %(psnr_db).2f dB, SSIM %(ssim).3f' % m)"
 	@echo "reconstructed images, contact sheet and metrics.json are in $(DEMO_OUT)/"

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import collections
-import math
-
-import numpy as np
 import pmt
-import torch
 from gnuradio import gr
 
-from .core import blob as blobfmt
+from .core.receiver import Code, CodeDecoder, check_protection, Dropped, Image, ModelBuilt, ModelRejected
 from .phy.pdu import make_pdu, parse_pdu
 
 
@@ -40,17 +35,17 @@ class semantic_decoder(gr.basic_block):
     def __init__(self, model_protection: str = "verified", cache_size: int = 4,
                  max_pending: int = 1024):
         gr.basic_block.__init__(self, name="semcom_semantic_decoder", in_sig=None, out_sig=None)
-        if model_protection not in ("verified", "paper"):
-            raise ValueError(f"model_protection must be 'verified' or 'paper', got {model_protection!r}")
+        check_protection(model_protection)
         if int(cache_size) < 1 or int(max_pending) < 0:
             raise ValueError("cache_size must be >= 1 and max_pending >= 0")
+        # The rules (blob checks, decoder cache, held codes, scale check, pixels) live in
+        # the core receiver; this block turns PDUs into its calls and its events into PDUs.
+        self._decoder = CodeDecoder(model_protection, int(cache_size), int(max_pending))
         self.model_protection = model_protection
         self.cache_size = int(cache_size)
-        self._decoders = collections.OrderedDict()  # tag hex -> (decoder, ModelBlob)
-        self._pending = collections.deque(maxlen=int(max_pending) or None)
         self.max_pending = int(max_pending)
-        self.stats = {"models": 0, "models_rejected": 0, "codes": 0, "images": 0,
-                      "held": 0, "dropped": 0}
+        self.stats = self._decoder.stats
+        self._handled = 0
         self.message_port_register_in(pmt.intern("model"))
         self.message_port_register_in(pmt.intern("code"))
         self.message_port_register_out(pmt.intern("out"))
@@ -59,73 +54,53 @@ class semantic_decoder(gr.basic_block):
 
     def models(self) -> list:
         """Ids of the decoders in the cache, oldest first."""
-        return [entry[1].model_id for entry in self._decoders.values()]
+        return self._decoder.models()
 
     def pending(self) -> int:
-        return len(self._pending)
+        """Codes held while their model is missing."""
+        return self._decoder.pending()
+
+    def messages_handled(self) -> int:
+        """Input messages (both ports) whose handling has finished, every image they
+        caused sent."""
+        return self._handled
 
     def _handle_model(self, msg):
         try:
             meta, payload = parse_pdu(msg)
-            blob = payload.tobytes()
-            verify = self.model_protection == "verified"
-            tag = str(meta.get("model_tag", "")) or blob[-32:-24].hex()
-            if tag in self._decoders:
-                self._decoders.move_to_end(tag)
-                return
-            decoder, parsed = blobfmt.decoder_from_blob(blob, verify=verify)
-            if verify and parsed.model_id[:16] != tag:
-                raise blobfmt.BlobIntegrityError(
-                    f"blob id {parsed.model_id[:16]} does not match its packets' tag {tag}")
-        except Exception as exc:  # a bad blob from the air: log, count, wait for the next copy
-            self.stats["models_rejected"] += 1
+        except ValueError as exc:
+            self._decoder.stats["models_rejected"] += 1
             self.logger.warn(f"model blob rejected, waiting for the next carousel copy: {exc}")
-            return
-        self._decoders[tag] = (decoder, parsed)
-        while len(self._decoders) > self.cache_size:
-            self._decoders.popitem(last=False)
-        self.stats["models"] += 1
-        self.logger.info(f"decoder {parsed.model_id[:16]} built ({parsed.n_params} parameters, "
-                         f"{parsed.bits}-bit weights, {self.model_protection})")
-        held, self._pending = list(self._pending), collections.deque(maxlen=self._pending.maxlen)
-        for code_msg in held:
-            self._handle_code(code_msg, from_pending=True)
+        else:
+            self._publish(self._decoder.add_model(payload.tobytes(),
+                                                  str(meta.get("model_tag", ""))))
+        self._handled += 1
 
-    def _handle_code(self, msg, from_pending=False):
+    def _handle_code(self, msg):
         try:
             meta, code = parse_pdu(msg)
-            tag = str(meta["model_tag"])
-        except Exception as exc:
-            self.stats["dropped"] += 1
+            received = Code(image_id=meta.get("image_id"), scale=float(meta.get("scale", 0.0)),
+                            code=code, model_tag=str(meta["model_tag"]), seq=meta.get("seq"),
+                            crc_ok=meta.get("crc_ok"), phy={"snr_db": meta.get("snr_db")})
+        except Exception as exc:  # a malformed PDU: its metadata may hold anything
+            self._decoder.reject_code(str(exc))
             self.logger.warn(f"code PDU dropped: {exc!r}")
-            return
-        entry = self._decoders.get(tag)
-        if entry is None:
-            if self.max_pending == 0:
-                self.stats["dropped"] += 1
-                return
-            if len(self._pending) == self._pending.maxlen:
-                self.stats["dropped"] += 1
-            self._pending.append(msg)
-            if not from_pending:
-                self.stats["held"] += 1
-            return
-        decoder, parsed = entry
-        if code.size != parsed.in_shape[0]:
-            self.stats["dropped"] += 1
-            self.logger.warn(f"code of {code.size} values for model {tag} expecting {parsed.in_shape[0]}")
-            return
-        scale = float(meta.get("scale", 0.0))
-        if not math.isfinite(scale) or scale < 0 or scale > 1e6:
-            # Only a corrupted packet (paper mode) gets here: decode it as an all-zero code.
-            scale = 0.0
-        with torch.no_grad():
-            latent = torch.from_numpy(code.astype(np.float32) * np.float32(scale))[None]
-            image = decoder(latent)[0].numpy()
-        pixels = np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
-        out = {"image_id": meta.get("image_id"), "shape": tuple(parsed.out_shape),
-               "model_id": parsed.model_id, "model_protection": self.model_protection,
-               "snr_db": meta.get("snr_db"), "crc_ok": meta.get("crc_ok")}
-        self.stats["codes"] += 1
-        self.stats["images"] += 1
-        self.message_port_pub(pmt.intern("out"), make_pdu(out, pixels))
+        else:
+            self._publish(self._decoder.add_code(received))
+        self._handled += 1
+
+    def _publish(self, events):
+        for event in events:
+            if isinstance(event, Image):
+                out = {"image_id": event.code.image_id, "shape": tuple(event.pixels.shape),
+                       "model_id": event.model_id, "model_protection": self.model_protection,
+                       "snr_db": event.code.phy.get("snr_db"), "crc_ok": event.code.crc_ok}
+                self.message_port_pub(pmt.intern("out"), make_pdu(out, event.pixels))
+            elif isinstance(event, ModelBuilt):
+                self.logger.info(f"decoder {event.model_id[:16]} built ({event.n_params} "
+                                 f"parameters, {event.bits}-bit weights, {self.model_protection})")
+            elif isinstance(event, ModelRejected):
+                self.logger.warn(f"model blob rejected, waiting for the next carousel copy: "
+                                 f"{event.message}")
+            elif isinstance(event, Dropped):
+                getattr(self.logger, event.level)(f"code dropped ({event.reason}): {event.message}")

@@ -552,24 +552,20 @@ class _Reader:
         return tuple(dims)
 
 
-def parse_blob(data: bytes, verify: bool = True) -> ModelBlob:
-    """Parse and validate a model blob.
+class _Header(NamedTuple):
+    """The fixed header's fields, as read by :func:`_parse_header`."""
 
-    Args:
-        data: the blob bytes (``bytes``, ``bytearray`` or ``memoryview``).
-        verify: check the SHA-256 suffix (``BlobIntegrityError`` on mismatch). With
-            ``verify=False`` ("paper" mode: build from whatever bits arrived) the structure
-            is still fully validated; corrupted weight bits simply give other weights.
+    version: int
+    bits: int
+    flags: int
+    total: int
+    n_layers: int
 
-    Raises:
-        BlobError: a subclass naming the problem (see ``docs/model-blob.md``).
-    """
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise TypeError(f"a model blob is bytes, got {type(data).__name__}")
-    data = bytes(data)
+
+def _parse_magic_and_version(data: bytes) -> _Header:
+    """Section 1: magic and version come first, since a future version may lay out the rest
+    differently."""
     n = len(data)
-
-    # 1. magic and version come first: a future version may lay out the rest differently.
     if data[:4] != MAGIC[:min(n, 4)]:
         raise BlobMagicError(
             f"not a model blob: bytes 0..3 are {data[:4]!r}, expected {MAGIC!r}; check that "
@@ -584,8 +580,12 @@ def parse_blob(data: bytes, verify: bool = True) -> ModelBlob:
             f"byte 4: blob format version {version} is not supported (this receiver reads "
             f"version {VERSION}); update gr-semcom on the receiver or have the transmitter "
             f"emit version {VERSION}")
+    return _Header(version, bits, flags, total, n_layers)
 
-    # 2. declared length: truncation, trailing bytes, caps.
+
+def _check_length(n: int, total: int) -> int:
+    """Section 2: the declared length against truncation, trailing bytes and the caps.
+    Returns the offset of the hash (the end of the content)."""
     min_total = HEADER_BYTES + 3 + 3 + 2 + 1 + HASH_BYTES
     if total > CAPS["blob_bytes"] or total < min_total:
         raise BlobSizeError(
@@ -599,43 +599,48 @@ def parse_blob(data: bytes, verify: bool = True) -> ModelBlob:
         raise BlobSizeError(
             f"{n - total} trailing bytes after the declared blob length {total} (got {n} "
             f"bytes); pass exactly one reassembled blob, without padding or other data")
-    end = total - HASH_BYTES
+    return total - HASH_BYTES
 
-    # 3. integrity.
+
+def _check_integrity(data: bytes, end: int, verify: bool) -> tuple[str, str]:
+    """Section 3: ``(declared id, computed id)``; a mismatch raises only when ``verify``."""
     declared_id = data[end:].hex()
     computed_id = hashlib.sha256(data[:end]).hexdigest()
     if verify and declared_id != computed_id:
         raise BlobIntegrityError(
             f"SHA-256 mismatch: the content (bytes 0..{end - 1}) hashes to "
             f"{_hexshort(computed_id)} but the blob declares {_hexshort(declared_id)} "
-            f"(bytes {end}..{total - 1}); the copy is corrupted; {_RESEND} (or parse with "
+            f"(bytes {end}..{len(data) - 1}); the copy is corrupted; {_RESEND} (or parse with "
             f"verify=False to use the bits as they arrived)")
+    return declared_id, computed_id
 
-    # 4. header fields.
-    if flags != 0:
+
+def _check_header_fields(header: _Header) -> None:
+    """Section 4: flags, weight bits and layer count."""
+    if header.flags != 0:
         raise BlobVersionError(
-            f"bytes 6..7: flags 0x{flags:04x} are not defined in version {VERSION} (expected 0); "
-            f"update gr-semcom on the receiver, or the header is corrupt; {_RESEND}")
-    if bits not in _QMAX:
+            f"bytes 6..7: flags 0x{header.flags:04x} are not defined in version {VERSION} "
+            f"(expected 0); update gr-semcom on the receiver, or the header is corrupt; "
+            f"{_RESEND}")
+    if header.bits not in _QMAX:
         raise BlobHeaderError(
-            f"byte 5: weight bits = {bits}, expected 8 or 16; the header is corrupt; {_RESEND}")
-    if not 1 <= n_layers <= CAPS["layers"]:
+            f"byte 5: weight bits = {header.bits}, expected 8 or 16; the header is corrupt; "
+            f"{_RESEND}")
+    if not 1 <= header.n_layers <= CAPS["layers"]:
         raise BlobSizeError(
-            f"bytes 12..13: n_layers = {n_layers}, expected 1..{CAPS['layers']}; the header is "
-            f"corrupt; {_RESEND}")
+            f"bytes 12..13: n_layers = {header.n_layers}, expected 1..{CAPS['layers']}; the "
+            f"header is corrupt; {_RESEND}")
 
-    r = _Reader(data, end, total)
-    in_shape = r.shape("input shape")
-    out_shape = r.shape("output shape")
 
-    # 5. meta.
+def _parse_meta(r: _Reader) -> dict:
+    """Section 5: the meta JSON object of small scalars."""
     meta_at = r.pos
     meta_len = r.u16("meta length")
     if meta_len > CAPS["meta_bytes"]:
         raise BlobSizeError(
             f"byte {meta_at}: meta length {meta_len} exceeds {CAPS['meta_bytes']} bytes; the "
             f"blob is corrupt; {_RESEND}")
-    text = data[r.take(meta_len, "meta JSON"):r.pos]
+    text = r.data[r.take(meta_len, "meta JSON"):r.pos]
     try:
         meta = json.loads(text.decode("utf-8"), parse_constant=_reject_constant,
                           object_pairs_hook=_no_duplicates)
@@ -643,9 +648,12 @@ def parse_blob(data: bytes, verify: bool = True) -> ModelBlob:
         raise BlobHeaderError(
             f"meta at byte {meta_at + 2} ({meta_len} bytes) is not a valid UTF-8 JSON object "
             f"({e}); the blob is corrupt; {_RESEND}") from None
-    _check_meta(meta, f"meta at byte {meta_at + 2}", f"the blob is corrupt; {_RESEND}")
+    return _check_meta(meta, f"meta at byte {meta_at + 2}", f"the blob is corrupt; {_RESEND}")
 
-    # 6. layers: fields, ranges and parameter count, before any allocation.
+
+def _parse_layers(r: _Reader, n_layers: int) -> tuple[list, list]:
+    """Section 6: ``(specs, byte offsets)`` of the layers; fields, ranges and the parameter
+    count are checked before anything is allocated."""
     specs, offsets, n_params = [], [], 0
     for i in range(n_layers):
         at = r.pos
@@ -672,10 +680,14 @@ def parse_blob(data: bytes, verify: bool = True) -> ModelBlob:
                 f"is too large for this receiver; {_RESEND}")
         specs.append(spec)
         offsets.append(at)
+    return specs, offsets
 
-    # 7. shapes: chain each layer (pure arithmetic), cap activations, compare the output.
+
+def _check_shapes(specs: list, offsets: list, in_shape: tuple, out_shape: tuple) -> None:
+    """Section 7: chain each layer's shape (pure arithmetic), cap the activations and
+    compare the result with the declared output shape."""
     shape = in_shape
-    for i in range(n_layers):
+    for i in range(len(specs)):
         try:
             shape = infer_shape(specs[: i + 1], in_shape)
         except ValueError as e:
@@ -692,7 +704,10 @@ def parse_blob(data: bytes, verify: bool = True) -> ModelBlob:
             f"the layers map input {list(in_shape)} to {list(shape)}, but the header declares "
             f"output shape {list(out_shape)}; the blob is inconsistent; {_RESEND}")
 
-    # 8. tensors: the layers imply every count; the declared length must agree exactly.
+
+def _parse_tensors(r: _Reader, specs: list, bits: int, end: int) -> tuple[list, int]:
+    """Section 8: ``(tensors, byte offset of the first)``. The layers imply every count, so
+    the declared length must agree with them exactly."""
     width = bits // 8
     plan = [(f"{i}.{part}", shp)
             for i, s in enumerate(specs)
@@ -707,21 +722,51 @@ def parse_blob(data: bytes, verify: bool = True) -> ModelBlob:
     tensors = []
     for name, shp in plan:
         at = r.take(4, f"{name} scale")
-        scale = struct.unpack_from(">f", data, at)[0]
+        scale = struct.unpack_from(">f", r.data, at)[0]
         if not (math.isfinite(scale) and scale > 0):
             raise BlobScaleError(
                 f"tensor {name} at byte {at}: scale {scale!r} must be finite and > 0; the "
                 f"tensor section is corrupt; {_RESEND}")
         count = math.prod(shp)
-        q = np.frombuffer(data, dtype=_QDTYPE[bits], count=count,
+        q = np.frombuffer(r.data, dtype=_QDTYPE[bits], count=count,
                           offset=r.take(count * width, f"{name} values"))
         q = q.astype(np.int8 if bits == 8 else np.int16).reshape(shp)
         tensors.append(BlobTensor(name, tuple(shp), q, scale))
+    return tensors, tensor_at
 
-    return ModelBlob(version=version, bits=bits, specs=specs, in_shape=in_shape,
-                     out_shape=out_shape, meta=meta, tensors=tensors, model_id=declared_id,
-                     computed_id=computed_id, size=total, flags=flags,
-                     layer_offsets=offsets, tensor_offset=tensor_at)
+
+def parse_blob(data: bytes, verify: bool = True) -> ModelBlob:
+    """Parse and validate a model blob, section by section in the order of
+    ``docs/model-blob.md``: each section is checked before the next is read, so a corrupt
+    field is reported where it is, not where it makes something else fail.
+
+    Args:
+        data: the blob bytes (``bytes``, ``bytearray`` or ``memoryview``).
+        verify: check the SHA-256 suffix (``BlobIntegrityError`` on mismatch). With
+            ``verify=False`` ("paper" mode: build from whatever bits arrived) the structure
+            is still fully validated; corrupted weight bits simply give other weights.
+
+    Raises:
+        BlobError: a subclass naming the problem (see ``docs/model-blob.md``).
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"a model blob is bytes, got {type(data).__name__}")
+    data = bytes(data)
+    header = _parse_magic_and_version(data)
+    end = _check_length(len(data), header.total)
+    declared_id, computed_id = _check_integrity(data, end, verify)
+    _check_header_fields(header)
+    r = _Reader(data, end, header.total)
+    in_shape = r.shape("input shape")
+    out_shape = r.shape("output shape")
+    meta = _parse_meta(r)
+    specs, offsets = _parse_layers(r, header.n_layers)
+    _check_shapes(specs, offsets, in_shape, out_shape)
+    tensors, tensor_at = _parse_tensors(r, specs, header.bits, end)
+    return ModelBlob(version=header.version, bits=header.bits, specs=specs,
+                     in_shape=in_shape, out_shape=out_shape, meta=meta, tensors=tensors,
+                     model_id=declared_id, computed_id=computed_id, size=header.total,
+                     flags=header.flags, layer_offsets=offsets, tensor_offset=tensor_at)
 
 
 def decoder_from_blob(data: bytes, verify: bool = True) -> tuple[nn.Sequential, ModelBlob]:

@@ -5,11 +5,12 @@ Every scheme uses the link packet of ``docs/model-blob.md`` §2 (header, payload
 so all of them cross the same LDPC code, modulation and channel:
 
 * ``aesc`` — AESC-I: the decoder's model blob (segments, repeated by a carousel every
-  ``carousel_every`` codes) and one code packet per image, received exactly as the
-  deframer and semantic-decoder blocks do. ``verified`` model protection drops packets
-  whose CRC fails and builds the decoder only from a blob whose SHA-256 checks;
-  ``paper`` keeps corrupted packets (if their header still routes) and builds the
-  decoder from the first blob that parses, weight bit errors included.
+  ``carousel_every`` codes) and one code packet per image, received by the core
+  receiver (:mod:`.receiver`) that the deframer and semantic-decoder blocks wrap.
+  ``verified`` model protection drops packets whose CRC fails and builds the decoder
+  only from a blob whose SHA-256 checks; ``paper`` keeps corrupted packets (if their
+  header still routes) and builds the decoder from the first blob that parses, weight
+  bit errors included.
 * ``jpeg`` — Pillow JPEG at a quality, ``header-known`` or ``full-file``
   (:mod:`.jpeg`), one image-data packet per image.
 * ``direct`` — the raw 8-bit pixels, one image-data packet per image (the upper bound).
@@ -36,6 +37,7 @@ from . import blob as blobfmt
 from . import jpeg
 from . import packet as pk
 from .quant import quantize_latent
+from .receiver import AescReceiver, Image
 
 __all__ = ["OK", "LOST", "FAILED", "Reception", "Scheme", "AescScheme", "JpegScheme",
            "DirectScheme", "make_scheme", "SCHEMES"]
@@ -226,82 +228,43 @@ class AescScheme(Scheme):
         self._account(packets)
         return packets
 
-    @torch.no_grad()
     def receive(self, received, n_images, shape):
-        verified = self.protection == "verified"
-        reassembler = pk.Reassembler(self.protection, max_models=4)
-        codes = {}
-        counters = {"unroutable": 0, "crc_dropped": 0, "crc_failed_used": 0, "duplicates": 0,
-                    "blobs_completed": 0, "blobs_rejected": 0, "other_tag": 0}
-        decoder = None
-        for data, crc_ok in received:
-            if verified and not crc_ok:
-                counters["crc_dropped"] += 1
-                continue
-            try:
-                packet = pk.unpack(data, check_crc=verified)
-            except pk.PacketError as exc:
-                counters["crc_dropped" if exc.reason == "crc" else "unroutable"] += 1
-                continue
-            ok = crc_ok and packet.crc_ok
-            if packet.type == pk.CODE:
-                try:
-                    code = pk.unpack_code(packet.payload, self.model.code_length)
-                except pk.PacketError:
-                    counters["unroutable"] += 1
-                    continue
-                if packet.model_tag != self.tag:
-                    counters["other_tag"] += 1
-                    continue
-                if code.image_id >= n_images:
-                    counters["unroutable"] += 1
-                    continue
-                if code.image_id in codes:
-                    counters["duplicates"] += 1
-                    continue
-                counters["crc_failed_used"] += not ok
-                codes[code.image_id] = code
-            elif packet.type == pk.MODEL_SEGMENT and decoder is None:
-                packet.crc_ok = ok
-                try:
-                    blob = reassembler.add(packet)
-                except pk.PacketError:
-                    counters["blobs_rejected"] += 1
-                    continue
-                if blob is None:
-                    continue
-                counters["blobs_completed"] += 1
-                try:
-                    decoder, parsed = blobfmt.decoder_from_blob(blob, verify=verified)
-                    if verified and parsed.model_id[:16] != self.tag.hex():
-                        raise blobfmt.BlobIntegrityError("blob id does not match its tag")
-                    if parsed.in_shape[0] != self.model.code_length:
-                        raise blobfmt.BlobError("decoder input does not match the code length")
-                except (blobfmt.BlobError, ValueError, RuntimeError):
-                    counters["blobs_rejected"] += 1
-                    decoder = None
-            else:
-                counters["other_tag"] += packet.type not in (pk.CODE, pk.MODEL_SEGMENT)
+        """The packets that came out of the link, ``(bytes, phy crc_ok)`` in arrival order,
+        through the core receiver (:class:`.receiver.AescReceiver`, the deframer's and the
+        semantic decoder's rules). The first image decoded for an id is kept; a code that
+        arrived but never got a decoder makes its image FAILED.
+
+        ``counters``: ``deframer`` and ``decoder`` (the receiver's stats, the blocks' own
+        counters), ``duplicates`` (images decoded again for an id), ``out_of_range``
+        (image ids >= ``n_images``), ``shape_mismatch``, ``codes_without_model`` (codes
+        still held at the end) and ``model_received``."""
+        # Codes are held for as long as the run lasts (no bound): a sweep point's stream
+        # is finite, and a code that never got its decoder must be counted as FAILED.
+        receiver = AescReceiver(self.protection, max_models=4, cache_size=4, max_pending=None)
         images = np.zeros((n_images, *shape), dtype=np.uint8)
         status = np.full(n_images, LOST, dtype=np.int8)
-        counters["model_received"] = decoder is not None
-        if not codes:
-            return Reception(images, status, counters)
-        ids = np.fromiter(codes, dtype=np.int64)
-        if decoder is None:
-            status[ids] = FAILED                      # codes arrived, never a decoder
-            return Reception(images, status, counters)
-        q = np.stack([codes[i].code for i in ids]).astype(np.float32)
-        s = np.array([codes[i].scale for i in ids], dtype=np.float64)
-        # A corrupted scale (paper mode) is decoded as an all-zero code, as the block does.
-        s[~np.isfinite(s) | (s < 0) | (s > 1e6)] = 0.0
-        latent = torch.from_numpy(q * s[:, None].astype(np.float32))
-        out = []
-        for start in range(0, len(latent), 1000):
-            out.append(decoder(latent[start:start + 1000]).numpy())
-        out = np.concatenate(out).reshape(len(ids), *shape)
-        images[ids] = np.round(np.clip(np.nan_to_num(out), 0.0, 1.0) * 255.0).astype(np.uint8)
-        status[ids] = OK
+        extra = {"duplicates": 0, "out_of_range": 0, "shape_mismatch": 0}
+        for data, crc_ok in received:
+            for event in receiver.receive(data, crc_ok):
+                if not isinstance(event, Image):
+                    continue
+                image_id = event.code.image_id
+                if image_id >= n_images:
+                    extra["out_of_range"] += 1
+                elif status[image_id] != LOST:
+                    extra["duplicates"] += 1
+                elif event.pixels.shape != tuple(shape):
+                    extra["shape_mismatch"] += 1
+                    status[image_id] = FAILED
+                else:
+                    images[image_id] = event.pixels
+                    status[image_id] = OK
+        held = receiver.decoder.held_codes()
+        for code in held:                               # codes arrived, never a decoder
+            if code.image_id < n_images and status[code.image_id] == LOST:
+                status[code.image_id] = FAILED
+        counters = {**receiver.stats, **extra, "codes_without_model": len(held),
+                    "model_received": receiver.decoder.stats["models"] > 0}
         return Reception(images, status, counters)
 
 

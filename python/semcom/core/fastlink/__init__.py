@@ -3,7 +3,7 @@
 Pure NumPy / Numba / PyTorch (no GNU Radio): codes come from alist file paths.
 
 * :func:`transmit` — packets in, ``(data, crc_ok)`` per packet out (:class:`LinkRun`), the
-  contract of ``phy.runner.run_packets`` for the symbol-level waveform;
+  contract of ``app.link.run_packets`` for the symbol-level waveform;
 * :class:`LdpcCode` / :func:`load_code` — LDPC codes with GNU Radio's systematic encoder;
 * :func:`decode` — batched belief-propagation decoding (Numba on the CPU, PyTorch on any
   device);

@@ -1,7 +1,7 @@
 """The symbol-level link for all packets of an operating point at once, in arrays.
 
 :func:`transmit` is the array twin of the GNU Radio symbol link (``symbol_link`` driven by
-``phy.runner.run_packets``) with the same contract: packets (bytes) in, ``(data, crc_ok)``
+``app.link.run_packets``) with the same contract: packets (bytes) in, ``(data, crc_ok)``
 per packet out, in order.  Every step is the flowgraph's, computed for many packets at
 once:
 
@@ -53,7 +53,7 @@ _CHUNK_BITS = 1 << 21
 
 @dataclass
 class LinkRun:
-    """What came out of one run of the link (the fields of ``phy.runner.LinkRun``).
+    """What came out of one run of the link (the fields of ``app.link.LinkRun``).
 
     Attributes:
         received: ``(data, crc_ok)`` per packet, in order: ``data`` the decoded payload
