@@ -137,6 +137,6 @@ def test_a_few_steps_lower_the_cifar10_aesc_loss():
         opt.zero_grad()
         loss.backward()
         opt.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     # First the mean colour (a plateau near 0.055), then the images' structure.
     assert min(losses[-5:]) < 0.9 * losses[0]

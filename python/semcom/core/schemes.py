@@ -37,7 +37,7 @@ from . import blob as blobfmt
 from . import jpeg
 from . import packet as pk
 from .quant import quantize_latent
-from .receiver import AescReceiver, Image
+from .receiver import AescReceiver, Image, check_protection
 
 __all__ = ["OK", "LOST", "FAILED", "Reception", "Scheme", "AescScheme", "JpegScheme",
            "DirectScheme", "make_scheme", "SCHEMES"]
@@ -190,8 +190,7 @@ class AescScheme(Scheme):
     def __init__(self, model, protection: str = "verified", carousel_every: int = 500,
                  segment_size: int = 1024):
         super().__init__()
-        if protection not in ("verified", "paper"):
-            raise ValueError(f"model protection must be 'verified' or 'paper', got {protection!r}")
+        check_protection(protection)
         if int(carousel_every) < 1:
             raise ValueError(f"carousel_every must be >= 1 code, got {carousel_every!r}")
         self.model = model.eval()
