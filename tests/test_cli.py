@@ -95,3 +95,22 @@ def test_installed_command_runs_in_this_environment():
     out = subprocess.run([str(tool), "--help"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "train" in out.stdout and "evaluate" in out.stdout
+
+
+def test_export_model_halves_the_file_and_keeps_the_weights(mnist_root, tmp_path, capsys):
+    out = tmp_path / "tiny.pt"
+    assert cli.main(["train", "--dataset", "mnist", "--zdim", "40", "--data", str(mnist_root),
+                     "--epochs", "1", "--max-steps", "2", "--val-size", "100", "--quiet",
+                     "--out", str(out)]) == 0
+    small = tmp_path / "tiny16.pt"
+    capsys.readouterr()
+    assert cli.main(["export-model", str(out), "--out", str(small)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["meta"]["storage"] == "float16" and report["bytes"] == small.stat().st_size
+    assert small.stat().st_size < 0.6 * out.stat().st_size
+    full, half = zoo.load_aesc(path=out), zoo.load_aesc(path=small)
+    for (name, a), b in zip(full.state_dict().items(), half.state_dict().values()):
+        assert b.dtype == torch.float32, name         # loaded back as float32
+        assert torch.allclose(a, b, rtol=1e-3, atol=1e-4), name
+    assert cli.main(["export-model", str(tmp_path / "missing.pt"), "--out", str(small)]) == 2
+    assert "does not exist" in capsys.readouterr().err

@@ -293,7 +293,7 @@ def _cmd_plot(args):
 
 
 def _cmd_export_model(args):
-    from .zoo import export_model
+    from ..core.zoo import export_model
 
     meta = export_model(args.model, args.out, half=not args.float32)
     size = Path(args.out).stat().st_size
