@@ -1,7 +1,17 @@
 #!/usr/bin/env python3
-"""LDPC decoder alone: the link engine's batched decoder vs GNU Radio's stock decoder.
+"""The sweep's two link engines side by side: the Fig. 5 sweep, and the LDPC decoder alone.
 
-For each Eb/N0 point the same frames (BPSK, AWGN, one codeword each, the shipped soft
+**Sweep** (``--part sweep``): the Fig. 5 grid of the README (AWGN, Cr 20, Es/N0 -4 ... 2 dB,
+every scheme) on the first ``--images`` MNIST test images, run by ``semcom sweep``'s own
+runner (``app.sweep.run_sweep``) once with ``engine="gnuradio"`` (one GNU Radio flowgraph
+per point, the reference) and once with ``engine="fast"`` (``core.fastlink``), in the same
+process on the same cores, each into a fresh results file. Printed: wall time, points,
+packet bits and their rate over the wall time per engine, and the speed-up. The per-process
+caches of the runner (transmitted packets, per-image scores) are emptied between the two,
+so neither engine inherits the other's work; the dataset and classifier load before the
+clock starts.
+
+**Decoder alone** (``--part decoder``): for each Eb/N0 point the same frames (BPSK, AWGN, one codeword each, the shipped soft
 values: 0.8 x the exact LLR clipped to +-10) go through
 
 * ``stock``: ``fec.async_decoder`` with ``fec.ldpc_decoder`` (50 iterations), fed as the
@@ -17,16 +27,20 @@ decoders' error-correcting power directly.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_engines.py                    # ~1-2 minutes
-    .venv/bin/python benchmarks/bench_engines.py --frames 1000 --ebn0 1.25,1.5,1.75,2
+    .venv/bin/python benchmarks/bench_engines.py                    # both parts, ~10 minutes
+    .venv/bin/python benchmarks/bench_engines.py --part sweep --images 200 --workers 2
+    .venv/bin/python benchmarks/bench_engines.py --part decoder --frames 1000 --ebn0 1.25,1.5,2
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pmt
@@ -82,8 +96,61 @@ def stock_decode(key, llr, window):
     return dt, out
 
 
+FIG5_SNRS = [-4, -3, -2.5, -2, -1.5, -1, 0, 2]
+
+
+def bench_sweep(images: int, workers: int, snrs, engines=("gnuradio", "fast")) -> dict:
+    """Wall time of the Fig. 5 grid through each engine; returns {engine: summary}."""
+    from gnuradio.semcom.app import sweep
+    from gnuradio.semcom.core.grid import SweepConfig
+
+    import numba
+    import torch
+
+    print(f"# sweep: Fig. 5 grid (AWGN, Cr 20, Es/N0 {', '.join(f'{s:g}' for s in snrs)} dB, "
+          f"every scheme), {images} MNIST test images per point, {workers} worker(s); "
+          f"GNU Radio {gr.version()}, numba {numba.__version__} "
+          f"({numba.get_num_threads()} threads), torch {torch.__version__}")
+    from gnuradio.semcom.core import fastlink as fl
+
+    code = fl.load_code(semfec.alist_path(semfec.DEFAULT_CODE))
+    fl.decode(code, np.ones((1, code.n), np.float32))     # load (or compile) the kernel first
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for engine in engines:
+            cfg = SweepConfig(name=f"fig5-{engine}", channels=["awgn"], crs=[20], snrs=list(snrs),
+                              num_images=images, engine=engine)
+            sweep._data(cfg)                         # dataset + classifier, outside the clock
+            for key in [k for k in sweep._CACHE if k[0] in ("tx", "scores")]:
+                del sweep._CACHE[key]
+            path = Path(tmp) / f"{engine}.json"
+            t0 = time.perf_counter()
+            results = sweep.run_sweep(cfg, path, workers=workers, progress=False)
+            wall = time.perf_counter() - t0
+            points = results["points"]
+            bits = sum(p["packet_bits"] for p in points)
+            link_s = sum(p["link"]["wall_s"] for p in points)
+            out[engine] = {"wall_s": wall, "points": len(points), "packet_bits": bits,
+                           "link_s": link_s, "point_s": sum(p["wall_s"] for p in points)}
+            print(f"{engine:>9}: {wall:8.1f} s wall, {len(points)} points, "
+                  f"{bits / 1e6:.2f} Mbit of packets, {bits / wall / 1e6:.3f} Mbit/s over the "
+                  f"wall time; link {link_s:.1f} s of {out[engine]['point_s']:.1f} s in the "
+                  f"points", flush=True)
+    if "gnuradio" in out and "fast" in out:
+        ratio = out["gnuradio"]["wall_s"] / out["fast"]["wall_s"]
+        print(f"speed-up of the fast engine on the sweep: {ratio:.1f}x")
+        out["speedup"] = ratio
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--part", choices=("both", "sweep", "decoder"), default="both")
+    ap.add_argument("--images", type=int, default=200, help="sweep: images per point")
+    ap.add_argument("--workers", type=int, default=1, help="sweep: points in parallel processes")
+    ap.add_argument("--snr", default=",".join(f"{s:g}" for s in FIG5_SNRS),
+                    help="sweep: Es/N0 points (dB; default the Fig. 5 grid)")
+    ap.add_argument("--json", default=None, help="also write the sweep figures here")
     ap.add_argument("--code", default=semfec.DEFAULT_CODE, choices=sorted(semfec.CODES))
     ap.add_argument("--ebn0", default="1.5,2.0,10.0", help="comma-separated Eb/N0 points (dB)")
     ap.add_argument("--frames", type=int, default=300, help="codewords per point")
@@ -98,6 +165,14 @@ def main(argv=None) -> int:
                     help="factor on the exact LLR (1.0: exact LLRs, where the 3.10.5 stock "
                          "decoder shows its saturation floor)")
     args = ap.parse_args(argv)
+
+    if args.part in ("both", "sweep"):
+        summary = bench_sweep(args.images, args.workers, [float(v) for v in args.snr.split(",")])
+        if args.json:
+            Path(args.json).write_text(json.dumps(summary, indent=1))
+        if args.part == "sweep":
+            return 0
+        print()
 
     import numba
     import torch

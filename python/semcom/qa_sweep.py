@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
-"""QA for `semcom sweep` and `semcom plot`: a tiny grid end to end through GNU Radio.
+"""QA for `semcom sweep` and `semcom plot`: a tiny grid end to end (the default, fast
+engine; the flowgraph engine for the full waveform), resuming, and the same grid through a
+Dask cluster (a LocalCluster on the loopback) against the local process pool.
 
 The data root is made from the shipped MNIST sample (written as the official idx files),
-so this runs without the datasets."""
+so this runs without the datasets. ``qa_engines`` checks the two engines against each other."""
 
+import contextlib
 import gzip
+import io
 import json
 import struct
 import tempfile
@@ -23,6 +27,18 @@ def _write_idx(path: Path, array: np.ndarray):
     head = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
     with gzip.open(path, "wb") as f:
         f.write(head + np.ascontiguousarray(array, dtype=np.uint8).tobytes())
+
+
+def _without_timings(results: dict) -> dict:
+    """Points by key, less what depends on the machine's speed (wall times and rates)."""
+    out = {}
+    for p in results["points"]:
+        p = json.loads(json.dumps(p))
+        p.pop("wall_s")
+        for key in ("wall_s", "info_bits_per_s"):
+            p["link"].pop(key)
+        out[p["key"]] = p
+    return out
 
 
 class qa_sweep(gr_unittest.TestCase):
@@ -88,6 +104,41 @@ class qa_sweep(gr_unittest.TestCase):
         args[args.index("--num-images") + 1] = "6"
         self.assertEqual(cli.main(args), 2)
 
+    def test_the_engine_is_part_of_the_files_settings(self):
+        self.assertEqual(self.results["config"]["engine"], "fast")
+        self.assertEqual(self.results["config"]["decoder"], "numba")
+        for p in self.results["points"]:
+            self.assertEqual((p["link"]["engine"], p["link"]["decoder"], p["link"]["device"]),
+                             ("fast", "numba", "cpu"))
+            self.assertGreater(p["link"]["codewords"], 0)
+        before = self.out.read_text()
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            self.assertEqual(cli.main(self.args + ["--engine", "gnuradio"]), 2)
+        self.assertIn("'engine': ('fast', 'gnuradio')", err.getvalue())
+        self.assertEqual(self.out.read_text(), before)        # nothing mixed in
+
+    def test_a_file_from_before_the_engine_choice_resumes_only_on_gnuradio(self):
+        old = json.loads(self.out.read_text())
+        del old["config"]["engine"]
+        path = Path(self.tmp.name) / "predating.json"
+        path.write_text(json.dumps(old))
+        args = list(self.args)
+        args[args.index("--out") + 1] = str(path)
+        self.assertEqual(cli.main(args), 2)                  # default fast: refused
+        self.assertEqual(cli.main(args + ["--engine", "gnuradio"]), 0)   # nothing left to run
+        self.assertEqual(load_results(path)["config"]["engine"], "gnuradio")
+
+    def test_the_full_waveform_needs_the_gnuradio_engine(self):
+        out = Path(self.tmp.name) / "full-fast.json"
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            self.assertEqual(cli.main(["sweep", "--out", str(out), "--data", str(self.root),
+                                       "--num-images", "4", "--schemes", "direct", "--snr", "12",
+                                       "--waveform", "full", "--quiet"]), 2)
+        self.assertIn("--engine gnuradio", err.getvalue())
+        self.assertFalse(out.exists())
+
     def test_results_carry_the_example_originals(self):
         labels = self.results["example_labels"]
         self.assertEqual(sorted(labels.values()), sorted(set(labels.values())))  # one per class
@@ -97,13 +148,48 @@ class qa_sweep(gr_unittest.TestCase):
     def test_the_full_waveform_option_runs_the_burst_modem(self):
         out = Path(self.tmp.name) / "full.json"
         args = ["sweep", "--out", str(out), "--data", str(self.root), "--num-images", "4",
-                "--schemes", "direct", "--snr", "12", "--waveform", "full",
+                "--schemes", "direct", "--snr", "12", "--waveform", "full", "--engine", "gnuradio",
                 "--modulation", "qpsk", "--freq-offset", "0.001", "--quiet"]
         self.assertEqual(cli.main(args), 0)
         point = load_results(out)["points"][0]
+        self.assertEqual(point["link"]["engine"], "gnuradio")
         self.assertEqual(point["images_ok"], 4)
         self.assertEqual(point["psnr_db"]["value"], 100.0)
         self.assertIsNone(point["link"]["ber"])          # no genie index over the air
+
+    def test_a_dask_cluster_writes_the_same_results_as_the_local_pool(self):
+        """Each point's seed comes from its key, so where it ran does not matter."""
+        from distributed import LocalCluster
+
+        grid = ["--data", str(self.root), "--num-images", "12", "--cr", "20",
+                "--schemes", "aesc-verified,jpeg-header-known,direct", "--channel",
+                "awgn,rayleigh", "--snr=-2,4", "--carousel-every", "8", "--quiet"]
+        pool_out = Path(self.tmp.name) / "pool.json"
+        dask_out = Path(self.tmp.name) / "dask.json"
+        self.assertEqual(cli.main(["sweep", "--out", str(pool_out), "--workers", "2"] + grid), 0)
+        # one in-process worker thread, on the loopback only
+        with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
+                          host="127.0.0.1", dashboard_address=None) as cluster:
+            self.assertTrue(cluster.scheduler_address.startswith("tcp://127.0.0.1:"))
+            self.assertEqual(cli.main(["sweep", "--out", str(dask_out), "--scheduler",
+                                       cluster.scheduler_address] + grid), 0)
+        pool, dask = load_results(pool_out), load_results(dask_out)
+        self.assertEqual(len(dask["points"]), 2 * 2 * 3)
+        self.assertEqual(_without_timings(dask), _without_timings(pool))
+
+    def test_an_unreachable_scheduler_is_named(self):
+        import dask
+
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), \
+                dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
+            code = cli.main(["sweep", "--out", str(Path(self.tmp.name) / "nowhere.json"),
+                             "--data", str(self.root), "--num-images", "4", "--schemes",
+                             "direct", "--snr", "4", "--scheduler", "tcp://127.0.0.1:9",
+                             "--quiet"])
+        self.assertEqual(code, 2)
+        self.assertIn("tcp://127.0.0.1:9", err.getvalue())
+        self.assertIn("dask scheduler", err.getvalue())
 
     def test_plot_writes_every_figure(self):
         figs = Path(self.tmp.name) / "figs"

@@ -2,9 +2,9 @@
 
 ``semcom <command> --help`` describes each command. ``main(argv)`` returns an exit status
 instead of exiting, so tests call it directly. The choices of every option come from
-:mod:`gnuradio.semcom.core.registry`. ``semcom sweep`` is the one command that runs GNU
-Radio: its flowgraphs are imported (``gnuradio.semcom.app.link``) when a point runs, so the
-other commands work where GNU Radio is not installed.
+:mod:`gnuradio.semcom.core.registry`. ``semcom sweep`` is the one command that needs GNU
+Radio (its flowgraphs with ``--engine gnuradio``, its LDPC alist files with either engine),
+imported when a point runs, so the other commands work where GNU Radio is not installed.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="write the blob here")
     p.add_argument("--inspect", metavar="FILE", default=None, help="parse and describe a blob file")
 
-    p = sub.add_parser("sweep", help="the paper's evaluation grid through the GNU Radio link "
+    p = sub.add_parser("sweep", help="the paper's evaluation grid through the link "
                                      "(resumable; one results JSON)")
     p.add_argument("--out", required=True, help="results JSON (resumed when it exists)")
     p.add_argument("--name", default=None, help="name stored in the results (default: file stem)")
@@ -115,8 +115,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--num-images", type=int, default=2000, help="first N test images (default 2000)")
     p.add_argument("--seed", type=int, default=0, help="noise/fading seed of the sweep")
     p.add_argument("--workers", type=int, default=1, help="points run in parallel processes")
+    p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="run the points on this Dask distributed scheduler's workers instead "
+                        "of local processes (README: Sweeping on a cluster)")
+    p.add_argument("--engine", choices=registry.keys(registry.ENGINES), default="fast",
+                   help="fast: the batched array engine (default); gnuradio: the GNU Radio "
+                        "flowgraph, the reference (needed for --waveform full)")
+    p.add_argument("--decoder", choices=registry.keys(registry.DECODERS), default="numba",
+                   help="fast engine's LDPC decoder: numba (CPU, default) or torch")
+    p.add_argument("--device", default="cpu",
+                   help="fast engine, torch decoder: cpu or cuda[:N] (default cpu)")
     p.add_argument("--waveform", choices=registry.keys(registry.WAVEFORMS), default="symbol",
-                   help="symbol-level link (default) or the full burst waveform")
+                   help="symbol-level link (default) or the full burst waveform (gnuradio "
+                        "engine only)")
     p.add_argument("--modulation", choices=registry.keys(registry.MODULATIONS), default="bpsk")
     p.add_argument("--code", choices=registry.keys(registry.LDPC_CODES),
                    default=registry.DEFAULT_CODE,
@@ -262,7 +273,7 @@ def _cmd_sweep(args):
         schemes=[s.strip() for s in args.schemes.split(",") if s.strip()], crs=crs,
         channels=[c.strip() for c in args.channel.split(",") if c.strip()],
         snrs=_floats(args.snr, "--snr"), num_images=args.num_images, seed=args.seed,
-        waveform=args.waveform, modulation=args.modulation, code=args.code,
+        engine=args.engine, decoder=args.decoder, device=args.device, waveform=args.waveform, modulation=args.modulation, code=args.code,
         carousel_every=args.carousel_every, segment_size=args.segment_size,
         taps=[complex(t.replace(" ", "")) if "j" in t else float(t) for t in args.taps.split(",")],
         freq_offset=args.freq_offset, timing_offset=args.timing_offset,
@@ -271,7 +282,7 @@ def _cmd_sweep(args):
     if any(isinstance(t, complex) for t in cfg.taps):
         cfg.taps = [[t.real, t.imag] if isinstance(t, complex) else t for t in cfg.taps]
     results = run_sweep(cfg, args.out, workers=args.workers, progress=not args.quiet,
-                        limit_points=args.limit_points)
+                        limit_points=args.limit_points, scheduler=args.scheduler)
     wall = sum(p["wall_s"] for p in results["points"])
     bits = sum(p["packet_bits"] for p in results["points"])
     link_s = sum(p["link"]["wall_s"] for p in results["points"])

@@ -15,15 +15,22 @@ from dataclasses import asdict, dataclass, field
 from . import registry, zoo
 from .schemes import make_scheme
 
-__all__ = ["SweepConfig", "SCHEME_NAMES", "FIXED_SETTINGS", "GRID_SETTINGS", "grid",
-           "point_key", "zdim_for", "scheme_for"]
+__all__ = ["SweepConfig", "SCHEME_NAMES", "FIXED_SETTINGS", "GRID_SETTINGS", "PREDATING",
+           "grid", "point_key", "point_seed", "zdim_for", "scheme_for"]
 
 SCHEME_NAMES = registry.keys(registry.SCHEMES)
 # Settings that must agree for a results file to be resumed (the grid itself may grow).
-FIXED_SETTINGS = ("dataset", "num_images", "seed", "waveform", "modulation", "code",
+# The link engine is one of them: a file holds the points of one engine, so a resumed
+# sweep never mixes the flowgraph's and the batched engine's numbers. The fast engine's
+# decoder back end and device are not: they run the same algorithm, and each point
+# records the ones it ran on (``link.decoder``, ``link.device``).
+FIXED_SETTINGS = ("dataset", "num_images", "seed", "engine", "waveform", "modulation", "code",
                   "carousel_every", "segment_size", "taps", "freq_offset", "timing_offset",
                   "lpips_size", "models")
 GRID_SETTINGS = ("schemes", "crs", "channels", "snrs")
+# What a results file written before a fixed setting existed was made with, where that
+# differs from today's default: files older than the engine choice ran the flowgraph.
+PREDATING = {"engine": "gnuradio"}
 
 
 @dataclass
@@ -39,6 +46,9 @@ class SweepConfig:
     snrs: list = field(default_factory=lambda: [0.0, 5.0, 10.0])
     num_images: int = 2000
     seed: int = 0
+    engine: str = "fast"
+    decoder: str = "numba"
+    device: str = "cpu"
     waveform: str = "symbol"
     modulation: str = "bpsk"
     code: str = registry.DEFAULT_CODE
@@ -72,11 +82,25 @@ class SweepConfig:
             raise ValueError("num_images must be >= 1")
         registry.check(registry.WAVEFORMS, self.waveform, "waveform")
         registry.check(registry.MODULATIONS, self.modulation, "modulation")
+        registry.check(registry.ENGINES, self.engine, "engine")
+        registry.check(registry.DECODERS, self.decoder, "decoder")
+        if self.engine == "fast" and self.waveform != "symbol":
+            raise ValueError(f"the fast engine computes the symbol-level link only; the "
+                             f"{self.waveform!r} waveform runs on the GNU Radio flowgraph: "
+                             "add --engine gnuradio")
+        if self.engine == "fast" and self.decoder == "numba" and self.device != "cpu":
+            raise ValueError(f"the numba decoder runs on the CPU; for device {self.device!r} "
+                             "choose --decoder torch")
         return self
 
     def fixed(self) -> dict:
         d = asdict(self)
         return {k: d[k] for k in FIXED_SETTINGS}
+
+    @classmethod
+    def predating_defaults(cls) -> dict:
+        """The fixed settings assumed for a results file that does not record them."""
+        return {**cls().fixed(), **PREDATING}
 
     def grid_lists(self) -> dict:
         return {k: list(getattr(self, k)) for k in GRID_SETTINGS}
@@ -100,6 +124,14 @@ def zdim_for(dataset: str, cr: float) -> int:
 
 def point_key(channel: str, snr: float, cr, scheme: str) -> str:
     return f"{channel}|snr={float(snr):g}|cr={cr}|{scheme}"
+
+
+def point_seed(sweep_seed: int, key: str) -> int:
+    """The noise/fading seed of one point: fixed by the sweep's seed and the point's key, so
+    a point gives the same result whenever, wherever and in whichever order it runs."""
+    import numpy as np
+
+    return int(np.random.SeedSequence([sweep_seed, *map(ord, key)]).generate_state(1)[0] % (2**31))
 
 
 def grid(cfg: SweepConfig) -> list[dict]:

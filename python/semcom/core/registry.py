@@ -16,7 +16,8 @@ import math
 from typing import NamedTuple
 
 __all__ = ["Choice", "Modulation", "LdpcCode", "DATASETS", "SPLITS", "SCHEMES", "BASELINES",
-           "JPEG_VARIANTS", "PROTECTIONS", "CHANNELS", "WAVEFORMS", "MODULATIONS", "LDPC_CODES",
+           "JPEG_VARIANTS", "PROTECTIONS", "CHANNELS", "WAVEFORMS", "ENGINES", "DECODERS", "MODULATIONS",
+           "LDPC_CODES",
            "DEFAULT_CODE", "keys", "labels", "check", "entry", "modulation", "ldpc_code"]
 
 
@@ -76,6 +77,11 @@ CHANNELS = (Choice("awgn", "AWGN"),
             Choice("rayleigh", "Slow Rayleigh fading"),
             Choice("multipath", "Multipath (taps)"))
 WAVEFORMS = (Choice("symbol", "Symbol-level link"), Choice("full", "Full burst waveform"))
+# How a sweep computes the link (``semcom sweep --engine``): the batched array engine
+# (core.fastlink, symbol level only) or the GNU Radio flowgraph, the reference.
+ENGINES = (Choice("fast", "Batched array engine"), Choice("gnuradio", "GNU Radio flowgraph"))
+# The fast engine's LDPC decoder back ends (core.fastlink.decode).
+DECODERS = (Choice("numba", "Numba (CPU)"), Choice("torch", "PyTorch (CPU or GPU)"))
 
 MODULATIONS = (
     Modulation("bpsk", "BPSK", 1, (-1 + 0j, 1 + 0j), 1.0),

@@ -27,11 +27,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import registry
 from .ldpc import LdpcCode
 
 __all__ = ["DecodeResult", "decode", "BACKENDS", "DEFAULT_MAX_ITER"]
 
-BACKENDS = ("numba", "torch")
+BACKENDS = registry.keys(registry.DECODERS)
 DEFAULT_MAX_ITER = 50
 
 # tanh(x/2) is clamped to |x/2| <= 18 as in GNU Radio >= 3.10.8 (float64 tanh(19) == 1,
@@ -117,8 +118,10 @@ def _build_numba_kernel():
         inv_step = np.float32(1.0 / PHI_STEP)
         top = np.float32(table.size - 2)          # table[-2:] == 0: phi beyond the table
         for chunk in numba.prange(n_chunks):
-            f_lo = chunk * n_frames // n_chunks
-            f_hi = (chunk + 1) * n_frames // n_chunks
+            # Frames are dealt to the threads in turn (chunk, chunk + n_chunks, ...), not in
+            # blocks: a sweep point's frames come in runs of alike difficulty (the AESC-I
+            # model-blob segments, ten codewords each, fail together before the short code
+            # packets), and a block split left one thread with all the hard ones.
             q = np.zeros((n_edges, W), np.float32)    # variable -> check messages
             r = np.zeros((n_edges, W), np.float32)    # check -> variable messages
             chan = np.zeros((n, W), np.float32)
@@ -130,13 +133,13 @@ def _build_numba_kernel():
             post = np.zeros(W, np.float32)
             lane_frame = -np.ones(W, np.int64)
             lane_iter = np.zeros(W, np.int64)
-            next_frame = f_lo
+            next_frame = chunk + 0          # a copy: numba forbids writing the prange index
             while True:
                 # Refill idle lanes, so that frames stopping early free their lane at once.
                 for w in range(W):
-                    while lane_frame[w] < 0 and next_frame < f_hi:
+                    while lane_frame[w] < 0 and next_frame < n_frames:
                         f = next_frame
-                        next_frame += 1
+                        next_frame += n_chunks
                         for v in range(n):
                             chan[v, w] = llr[f, v]
                             hard[v, w] = 1 if llr[f, v] > 0 else 0
