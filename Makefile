@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 # gr-semcom: on a fresh Debian 12 machine each of these commands does everything it needs.
 #   make demo   installs what is missing, builds, installs into .venv and runs the
 #               loopback simulation (full waveform, AWGN) on the shipped MNIST sample

@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The sweep's two link engines side by side: the Fig. 5 sweep, and the LDPC decoder alone.
 
 **Sweep** (``--part sweep``): the Fig. 5 grid of the README (AWGN, Cr 20, Es/N0 -4 ... 2 dB,

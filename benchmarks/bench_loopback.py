@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Speed of the whole AESC-I link: images/s and information bits/s.
 
 Compiles examples/loopback_awgn.grc (full waveform: pulse shaping, synchronisation, LDPC)

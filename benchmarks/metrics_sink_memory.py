@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Resident memory of the metrics sink over a long live run.
 
 A flowgraph with one ``semcom.metrics_sink`` (shipped MNIST classifier, results file

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Shared fixtures. The tests import the installed package ``gnuradio.semcom`` (``make test``
 builds and installs it into .venv first); nothing here downloads anything."""
 

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The core never imports GNU Radio or pmt, not even lazily.
 
 Each core module is imported in a fresh interpreter, which must then hold no gnuradio module

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The shipped models through the noiseless link, as the receiver rebuilds them."""
 
 import numpy as np

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The batched link engine's parts (core.fastlink, core.softvalues), without GNU Radio.
 
 Codes here are small parity-check matrices made by the tests; qa_fastlink.py checks the

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Metric functions against values worked out by hand, and LPIPS against the reference."""
 
 import os

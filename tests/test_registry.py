@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """One definition of every name: the core's users take theirs from the registry."""
 
 import pytest

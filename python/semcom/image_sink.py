@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Image sink: writes received images as PNG files and keeps a contact sheet up to date."""
 
 from __future__ import annotations

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Image source: emits one image PDU per image, then ends the flowgraph."""
 
 from __future__ import annotations

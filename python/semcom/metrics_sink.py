@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Metrics sink: image quality, classifier accuracy and recognition-rate ratio of a live link."""
 
 from __future__ import annotations

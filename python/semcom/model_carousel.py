@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Model carousel: the decoder's model blob as numbered segments, repeated."""
 
 from __future__ import annotations

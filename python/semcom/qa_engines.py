@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """QA: `semcom sweep`'s two link engines agree at the sweep level.
 
 The same small grid runs through ``engine="gnuradio"`` (one GNU Radio flowgraph per point,

@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """QA for `semcom sweep` and `semcom plot`: a tiny grid end to end (the default, fast
 engine; the flowgraph engine for the full waveform), resuming, and the same grid through a
 Dask cluster (a LocalCluster on the loopback) against the local process pool.

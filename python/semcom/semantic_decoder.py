@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Semantic decoder block: rebuilds decoders from received model blobs, decodes codes."""
 
 from __future__ import annotations

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Semantic encoder block: images in, 8-bit AESC-I latent codes out."""
 
 from __future__ import annotations

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Push a list of packets through a GNU Radio link and collect what comes out.
 
 This is the physical layer of ``semcom sweep``: one operating point is one flowgraph,

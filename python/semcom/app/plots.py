@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """``semcom plot``: the paper's Section IV-A figures, drawn from sweep result files only.
 
 * ``fig4``  — SSIM, PSNR, recognition-rate ratio and LPIPS vs compression ratio at each

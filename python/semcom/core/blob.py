@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The model blob: a versioned, self-describing binary form of a semantic decoder.
 
 The transmitter sends the decoder parameters β over the air (splicing rule SR(l, β), paper

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Image datasets: MNIST (original idx files) and CIFAR-10 (official python batches).
 
 Images are returned as ``uint8`` arrays of shape ``[N, C, H, W]`` with integer labels

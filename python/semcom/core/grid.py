@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The grid and settings of a sweep: which operating points, and what each one sends.
 
 A sweep is a grid of operating points — channel × SNR × compression ratio × scheme — on

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """JPEG baseline (Pillow / libjpeg): encode, split off the headers, decode what arrives.
 
 Two variants of what goes on the air:

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Image-quality and semantic metrics.
 
 All functions take images as ``uint8`` or float arrays ``[N, C, H, W]``; float images are

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The splicing rule SR(l, β) and its inverse: link-layer packets as pure functions.
 
 Layout (``docs/model-blob.md`` §2, big-endian)::

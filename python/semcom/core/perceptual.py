@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """LPIPS (Zhang et al. 2018, v0.1) on the AlexNet backbone, without torchvision.
 
 LPIPS compares the channel-normalised activations of five AlexNet ReLU layers of two

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The AESC-I receiver: link packets in, events and images out.
 
 This is the one place where the receiver's rules live; the ``deframer`` and

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Every name the module knows, each defined once, in the order the user sees it.
 
 Datasets, dataset splits, sweep schemes, baseline schemes, JPEG variants, model-protection

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The results file: ONE JSON schema for every sweep (and, later, the live metrics sink).
 
 Layout (``SCHEMA``, version ``SCHEMA_VERSION``; ``docs/results.md`` documents every field)::

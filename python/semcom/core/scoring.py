@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Scoring an operating point: what came back against what was sent.
 
 :func:`score_point` turns the received images of one point (a :class:`.schemes.Reception`),

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Training of the classifiers M and of the AESC-I encoder/decoder.
 
 AESC-I loss (paper eq. 10 / 14)::

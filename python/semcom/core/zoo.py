@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The trained models that ship inside the package, and loading of user-trained ones.
 
 Files (in ``semcom/core/assets/``)::

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """PDUs between the blocks: plain (metadata dict, u8 payload) PDUs, image PDUs, and the
 end-of-run rule of the message sinks.
 

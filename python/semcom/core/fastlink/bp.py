@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Batched belief-propagation LDPC decoding: sum-product in the LLR domain.
 
 Algorithm (both back ends): the flooding schedule of GNU Radio's own decoder — every
