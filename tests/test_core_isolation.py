@@ -78,7 +78,8 @@ def test_no_core_module_imports_gnuradio_even_lazily(module):
 def test_the_checks_catch_a_gnuradio_import():
     """Both checks see what they look for: the message glue of phy loads
     gnuradio.gr and pmt; lazy and upward imports are found in a source."""
-    assert {"gnuradio.gr", "pmt"} <= set(forbidden(loaded_gnuradio_modules("gnuradio.semcom.phy.glue")))
+    assert {"gnuradio.gr", "pmt"} <= set(
+        forbidden(loaded_gnuradio_modules("gnuradio.semcom.phy.glue")))
     lazy = "def f():\n    from gnuradio import gr\n    import pmt\n    from ..phy import fec\n"
     assert forbidden_imports(lazy) == ["gnuradio", "pmt", "..phy"]
     assert forbidden_imports("from . import registry\nfrom gnuradio.semcom.core import zoo\n") == []

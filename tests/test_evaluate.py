@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from gnuradio.semcom.core import evaluate, metrics, zoo
-from gnuradio.semcom.core.blob import decoder_from_blob
 
 
 @pytest.mark.parametrize("zdim", [196, 98, 40])

@@ -48,7 +48,8 @@ def _load_folder(path: str):
                 else:
                     raise ValueError(f"pixel mode {im.mode} (only 8-bit gray or colour)")
         except (OSError, ValueError) as exc:
-            raise ValueError(f"path: cannot read image {f}: {exc}; remove or convert the file") from exc
+            raise ValueError(
+                f"path: cannot read image {f}: {exc}; remove or convert the file") from exc
         images.append(np.ascontiguousarray(arr, dtype=np.uint8))
         match = _LABEL_IN_NAME.search(f.stem)
         labels.append(int(match.group(1)) if match else None)

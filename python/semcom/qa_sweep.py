@@ -27,7 +27,8 @@ from gnuradio.semcom.core.results import (ResultsError, decode_example, load_res
 
 
 def _write_idx(path: Path, array: np.ndarray):
-    head = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    head = (struct.pack(">BBBB", 0, 0, 0x08, array.ndim)
+            + struct.pack(f">{array.ndim}I", *array.shape))
     with gzip.open(path, "wb") as f:
         f.write(head + np.ascontiguousarray(array, dtype=np.uint8).tobytes())
 

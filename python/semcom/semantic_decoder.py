@@ -8,7 +8,8 @@ from __future__ import annotations
 import pmt
 from gnuradio import gr
 
-from .core.receiver import Code, CodeDecoder, check_protection, Dropped, Image, ModelBuilt, ModelRejected
+from .core.receiver import (Code, CodeDecoder, check_protection, Dropped, Image, ModelBuilt,
+                            ModelRejected)
 from .phy.pdu import make_pdu, parse_pdu
 
 

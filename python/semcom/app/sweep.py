@@ -30,8 +30,6 @@ import uuid
 from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
-
 from ..core import datasets as ds
 from ..core import results as res
 from ..core import zoo

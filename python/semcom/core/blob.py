@@ -665,7 +665,8 @@ def _parse_layers(r: _Reader, n_layers: int) -> tuple[list, list]:
         if kind is None:
             raise BlobLayerError(
                 f"layer {i} at byte {at}: unknown layer type code {code}, expected one of "
-                f"{sorted(_CODE_TO_TYPE)} ({', '.join(f'{c}={t}' for c, t in sorted(_CODE_TO_TYPE.items()))}); "
+                f"{sorted(_CODE_TO_TYPE)} "
+                f"({', '.join(f'{c}={t}' for c, t in sorted(_CODE_TO_TYPE.items()))}); "
                 f"the layer list is corrupt or comes from a newer gr-semcom; {_RESEND}")
         if kind == "unflatten":
             spec = {"type": kind, "shape": list(r.shape(f"layer {i} (unflatten) shape",

@@ -163,7 +163,8 @@ def _read_idx(path: Path, expected_ndim: int) -> np.ndarray:
     if zero != 0 or dtype_code != 0x08 or ndim != expected_ndim:
         raise DatasetError(
             f"MNIST file {path} has a bad idx header (magic {raw[:4].hex()}, expected "
-            f"unsigned-byte data with {expected_ndim} dimensions). Replace it with the official file."
+            f"unsigned-byte data with {expected_ndim} dimensions). "
+            "Replace it with the official file."
         )
     header_end = 4 + 4 * ndim
     if len(raw) < header_end:

@@ -162,5 +162,6 @@ def scheme_for(cfg: SweepConfig, point: dict, calibration: dict):
                            segment_size=cfg.segment_size), {"zdim": zdim}
     if name.startswith("jpeg"):
         quality = calibration[str(cr)]["quality"]
-        return make_scheme("jpeg", quality=quality, variant=name.split("-", 1)[1]), {"quality": quality}
+        return (make_scheme("jpeg", quality=quality, variant=name.split("-", 1)[1]),
+                {"quality": quality})
     return make_scheme("direct"), {}

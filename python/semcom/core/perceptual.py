@@ -96,7 +96,8 @@ def linear_weights_path() -> Path:
 def _shown(path: Path) -> str:
     """The path as a user writes it (``~`` for the home folder): results files travel."""
     text, home = str(path), str(Path.home())
-    return "~" + text[len(home):] if home not in ("", "/") and text.startswith(home + os.sep) else text
+    return ("~" + text[len(home):] if home not in ("", "/") and text.startswith(home + os.sep)
+            else text)
 
 
 def _backbone_state(path: Path) -> dict:

@@ -40,8 +40,8 @@ from . import blob as blobfmt
 from . import packet as pk
 from . import registry
 
-__all__ = ["PROTECTIONS", "check_protection", "Code", "Dropped", "PacketStatus", "BlobReady", "ModelBuilt",
-           "ModelRejected", "CodeHeld", "Image", "PacketReceiver", "CodeDecoder",
+__all__ = ["PROTECTIONS", "check_protection", "Code", "Dropped", "PacketStatus", "BlobReady",
+           "ModelBuilt", "ModelRejected", "CodeHeld", "Image", "PacketReceiver", "CodeDecoder",
            "AescReceiver", "to_pixels", "MAX_SCALE"]
 
 PROTECTIONS = registry.keys(registry.PROTECTIONS)

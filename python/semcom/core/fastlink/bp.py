@@ -25,7 +25,6 @@ Back ends (measured choice in ``docs/link.md``, "Batched link engine"):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
