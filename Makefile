@@ -1,7 +1,11 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 # gr-semcom: on a fresh Debian 12 machine each of these commands does everything it needs.
 #   make demo   installs what is missing, builds, installs into .venv and runs the
 #               loopback simulation (full waveform, AWGN) on the shipped MNIST sample
 #   make test   installs what is missing, builds, installs into .venv and runs every test
+#               (after make lint: ruff, and the license line of every source file)
 #   make grc    the same set-up plus the GUI's packages, then GNU Radio Companion
 #   make gui    the same set-up plus the GUI's packages, then the QT GUI loopback
 # Each step is skipped the second time unless its inputs changed.
@@ -29,7 +33,7 @@ export SEMCOM_DATA ?= $(abspath ../shared/datasets)
 export SEMCOM_LPIPS_BACKBONE ?= $(wildcard $(abspath ../shared/lpips/alexnet-features.pth))
 export GRC_BLOCKS_PATH := $(VENV)/share/gnuradio/grc/blocks$(if $(GRC_BLOCKS_PATH),:$(GRC_BLOCKS_PATH))
 
-.PHONY: all demo test install system-deps gui-deps venv build ctest pytest grc gui clean distclean
+.PHONY: all demo test lint install system-deps gui-deps venv build ctest pytest grc gui clean distclean
 
 all: install
 
@@ -45,9 +49,15 @@ demo: install
 	          'recognition-rate ratio %(recognition_rate_ratio).4f, PSNR %(psnr_db).2f dB, SSIM %(ssim).3f' % m)"
 	@echo "reconstructed images, contact sheet and metrics.json are in $(DEMO_OUT)/"
 
-test: install
+test: lint install
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+# ruff (ruff.toml; the version is pinned in requirements.txt) over the whole tree, and the
+# SPDX license line of every source file.
+lint: venv
+	cd $(ROOT) && $(VENV)/bin/ruff check .
+	$(PY) $(ROOT)/scripts/check-spdx $(ROOT)
 
 # --- system packages (GNU Radio 3.10 and the build tools), only those missing ---
 # $(call apt-install-missing,PACKAGES): a recipe line installing those of PACKAGES not installed.

@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The sweep's two link engines side by side: the Fig. 5 sweep, and the LDPC decoder alone.
 
 **Sweep** (``--part sweep``): the Fig. 5 grid of the README (AWGN, Cr 20, Es/N0 -4 ... 2 dB,
@@ -11,8 +14,8 @@ caches of the runner (transmitted packets, per-image scores) are emptied between
 so neither engine inherits the other's work; the dataset and classifier load before the
 clock starts.
 
-**Decoder alone** (``--part decoder``): for each Eb/N0 point the same frames (BPSK, AWGN, one codeword each, the shipped soft
-values: 0.8 x the exact LLR clipped to +-10) go through
+**Decoder alone** (``--part decoder``): for each Eb/N0 point the same frames (BPSK, AWGN, one
+codeword each, the shipped soft values: 0.8 x the exact LLR clipped to +-10) go through
 
 * ``stock``: ``fec.async_decoder`` with ``fec.ldpc_decoder`` (50 iterations), fed as the
   symbol link feeds it (``--window`` frames in flight);

@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Speed of the whole AESC-I link: images/s and information bits/s.
 
 Compiles examples/loopback_awgn.grc (full waveform: pulse shaping, synchronisation, LDPC)
@@ -50,7 +53,8 @@ def measure(name, kwargs, tmp: Path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=64, help="images per run (shipped sample: <= 64)")
+    parser.add_argument("--images", type=int, default=64,
+                        help="images per run (shipped sample: <= 64)")
     parser.add_argument("--snr-db", type=float, default=10.0)
     parser.add_argument("--zdim", type=int, default=40)
     args = parser.parse_args(argv)
@@ -64,8 +68,8 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp:
         for label, name, kwargs in runs:
             seconds, images, bits = measure(name, kwargs, Path(tmp))
-            print(f"{label:45s} {images:7d} {seconds:8.2f} {images / seconds:9.1f} {bits / seconds:12.0f}",
-                  flush=True)
+            print(f"{label:45s} {images:7d} {seconds:8.2f} {images / seconds:9.1f} "
+                  f"{bits / seconds:12.0f}", flush=True)
     return 0
 
 

@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Throughput of the packet modem through the full waveform: TX -> channel -> RX.
 
 ``semcom.packet_modem_tx`` -> ``channels.channel_model`` (AWGN at the given Es/N0,

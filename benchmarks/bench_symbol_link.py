@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Throughput of the symbol-level link, and of the stock LDPC encoder/decoder alone.
 
 Prints packets/s and information bits/s (payload bits, CRC and parity excluded) of

@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """LDPC waterfall through the symbol-level link: BER / FER vs Eb/N0, soft-value recipes compared.
 
 Each frame is one packet of ``--payload`` random bytes through ``semcom.symbol_link``

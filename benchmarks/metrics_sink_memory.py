@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Resident memory of the metrics sink over a long live run.
 
 A flowgraph with one ``semcom.metrics_sink`` (shipped MNIST classifier, results file
@@ -109,7 +112,8 @@ def main():
     s = sink.summary()
     start, end = rows[0], rows[-1]
     print(f"\nsent {s['images_sent']}, matched {s['images_matched']}, lost {s['images_lost']}, "
-          f"PSNR {s['psnr_db']:.2f} dB, SSIM {s['ssim']:.3f}, ratio {s['recognition_rate_ratio']:.4f}")
+          f"PSNR {s['psnr_db']:.2f} dB, SSIM {s['ssim']:.3f}, "
+          f"ratio {s['recognition_rate_ratio']:.4f}")
     print(f"RSS after {start[0]} images: {start[4]:.1f} MiB ({start[1]:.1f} trimmed); after "
           f"{end[0]}: {end[4]:.1f} MiB ({end[1]:.1f} trimmed); largest sample "
           f"{max(r[4] for r in rows):.1f} MiB; {end[0] / end[3]:.0f} images/s")

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Shared fixtures. The tests import the installed package ``gnuradio.semcom`` (``make test``
 builds and installs it into .venv first); nothing here downloads anything."""
 
@@ -13,7 +16,8 @@ import pytest
 
 def write_idx(path: Path, array: np.ndarray, compress: bool = True) -> Path:
     """Write ``array`` (uint8) in the MNIST idx format."""
-    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    header = (struct.pack(">BBBB", 0, 0, 0x08, array.ndim)
+              + struct.pack(f">{array.ndim}I", *array.shape))
     raw = header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
     path.parent.mkdir(parents=True, exist_ok=True)
     if compress:

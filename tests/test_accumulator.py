@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The live-link figures of the core (``core/accumulator.py``), without GNU Radio."""
 
 import json

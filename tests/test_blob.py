@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Model blob (docs/model-blob.md): round trip, fidelity, sizes, and typed rejection of
 every kind of malformed blob. Random-initialised models only; no dataset needed."""
 

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The core never imports GNU Radio or pmt, not even lazily.
 
 Each core module is imported in a fresh interpreter, which must then hold no gnuradio module
@@ -75,7 +78,8 @@ def test_no_core_module_imports_gnuradio_even_lazily(module):
 def test_the_checks_catch_a_gnuradio_import():
     """Both checks see what they look for: the message glue of phy loads
     gnuradio.gr and pmt; lazy and upward imports are found in a source."""
-    assert {"gnuradio.gr", "pmt"} <= set(forbidden(loaded_gnuradio_modules("gnuradio.semcom.phy.glue")))
+    assert {"gnuradio.gr", "pmt"} <= set(
+        forbidden(loaded_gnuradio_modules("gnuradio.semcom.phy.glue")))
     lazy = "def f():\n    from gnuradio import gr\n    import pmt\n    from ..phy import fec\n"
     assert forbidden_imports(lazy) == ["gnuradio", "pmt", "..phy"]
     assert forbidden_imports("from . import registry\nfrom gnuradio.semcom.core import zoo\n") == []

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 import gzip
 import pickle
 
@@ -19,7 +22,8 @@ def test_mnist_gz_layout_loads(mnist_root):
 def test_mnist_uncompressed_files_load(tmp_path):
     images = np.arange(2 * 28 * 28, dtype=np.uint32).astype(np.uint8).reshape(2, 28, 28)
     write_idx(tmp_path / "mnist" / "t10k-images-idx3-ubyte", images, compress=False)
-    write_idx(tmp_path / "mnist" / "t10k-labels-idx1-ubyte", np.array([3, 7], np.uint8), compress=False)
+    write_idx(tmp_path / "mnist" / "t10k-labels-idx1-ubyte", np.array([3, 7], np.uint8),
+              compress=False)
     test = ds.load_mnist("test", root=tmp_path)
     assert np.array_equal(test.images[:, 0], images)
     assert test.labels.tolist() == [3, 7]
@@ -135,4 +139,5 @@ def test_real_datasets_when_present(shared_data):
     assert test.images.shape == (10000, 1, 28, 28)
     assert np.bincount(test.labels).tolist()[:3] == [980, 1135, 1032]
     cifar = ds.load("cifar10", "test", root=shared_data)
-    assert cifar.images.shape == (10000, 3, 32, 32) and np.bincount(cifar.labels).tolist() == [1000] * 10
+    assert cifar.images.shape == (10000, 3, 32, 32)
+    assert np.bincount(cifar.labels).tolist() == [1000] * 10

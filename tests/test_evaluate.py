@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The shipped models through the noiseless link, as the receiver rebuilds them."""
 
 import numpy as np
@@ -5,7 +8,6 @@ import pytest
 import torch
 
 from gnuradio.semcom.core import evaluate, metrics, zoo
-from gnuradio.semcom.core.blob import decoder_from_blob
 
 
 @pytest.mark.parametrize("zdim", [196, 98, 40])

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The batched link engine's parts (core.fastlink, core.softvalues), without GNU Radio.
 
 Codes here are small parity-check matrices made by the tests; qa_fastlink.py checks the
@@ -117,8 +120,8 @@ def test_constellations_match_gnuradio_tables():
     # GNU Radio QPSK table, index b0 + 2 b1 (repack_bits_bb LSB first)
     table = np.array([-1 - 1j, 1 - 1j, -1 + 1j, 1 + 1j]) / math.sqrt(2)
     pairs = np.array([[0, 0], [1, 0], [0, 1], [1, 1]])
-    np.testing.assert_allclose(modulate(pairs.ravel(), "qpsk"), table[pairs[:, 0] + 2 * pairs[:, 1]],
-                               atol=1e-7)
+    np.testing.assert_allclose(modulate(pairs.ravel(), "qpsk"),
+                               table[pairs[:, 0] + 2 * pairs[:, 1]], atol=1e-7)
     np.testing.assert_allclose(soft_components(modulate(pairs.ravel(), "qpsk"), "qpsk"),
                                (2 * pairs.ravel() - 1) / math.sqrt(2), atol=1e-7)
     with pytest.raises(ValueError, match="unknown modulation .8psk.; choose one of bpsk, qpsk"):

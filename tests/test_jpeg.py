@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The JPEG baseline: header-known splitting, decoding corrupted data, quality calibration."""
 
 import numpy as np

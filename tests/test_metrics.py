@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Metric functions against values worked out by hand, and LPIPS against the reference."""
 
 import os
@@ -77,7 +80,8 @@ def test_lpips_equals_the_reference_implementation(random_backbone, reference_lp
     lpips, holder = reference_lpips
     holder["features"] = perceptual.alexnet_features()
     holder["features"].load_state_dict(ours.features.state_dict())
-    ref = lpips.LPIPS(net="alex", pnet_rand=True, verbose=False)   # v0.1 linear weights from the package
+    # v0.1 linear weights from the package
+    ref = lpips.LPIPS(net="alex", pnet_rand=True, verbose=False)
     rng = np.random.default_rng(1)
     a = rng.integers(0, 256, (6, 1, 28, 28), dtype=np.uint8)
     b = np.clip(a.astype(int) + rng.integers(-60, 60, a.shape), 0, 255).astype(np.uint8)
@@ -123,7 +127,8 @@ def lpips_backbone():
     """The ImageNet AlexNet backbone that the Makefile and CI point SEMCOM_LPIPS_BACKBONE at."""
     path = os.environ.get("SEMCOM_LPIPS_BACKBONE")
     if not path:
-        pytest.skip("SEMCOM_LPIPS_BACKBONE is not set (make test sets it when the backbone is there)")
+        pytest.skip(
+            "SEMCOM_LPIPS_BACKBONE is not set (make test sets it when the backbone is there)")
     assert Path(path).is_file(), f"SEMCOM_LPIPS_BACKBONE names {path}, which does not exist"
     return Path(path)
 

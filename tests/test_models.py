@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 import pytest
 import torch
 
@@ -78,7 +81,8 @@ def test_unknown_layer_and_bad_zdim_rejected():
         models.AESC("svhn", 10)
 
 
-@pytest.mark.parametrize("dataset,shape,features", [("mnist", (1, 28, 28), 128), ("cifar10", (3, 32, 32), 256)])
+@pytest.mark.parametrize("dataset,shape,features",
+                         [("mnist", (1, 28, 28), 128), ("cifar10", (3, 32, 32), 256)])
 def test_classifier_gives_features_and_logits(dataset, shape, features):
     clf = models.Classifier(dataset).eval()
     out = clf(torch.rand(4, *shape))

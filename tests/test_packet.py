@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 import struct
 
 import numpy as np
@@ -20,7 +23,8 @@ def test_pack_unpack_roundtrip():
     raw = pk.pack(pk.CODE, b"ABCDEFGH", 7, 1, b"hello")
     assert len(raw) == pk.OVERHEAD_BYTES + 5
     p = pk.unpack(raw)
-    assert (p.type, p.model_tag, p.index, p.count, p.payload, p.crc_ok) == (2, b"ABCDEFGH", 7, 1, b"hello", True)
+    assert ((p.type, p.model_tag, p.index, p.count, p.payload, p.crc_ok)
+            == (2, b"ABCDEFGH", 7, 1, b"hello", True))
     assert p.type_name == "code"
 
 
@@ -74,7 +78,8 @@ def test_code_payload_roundtrip():
     payload = pk.pack_code(123456, 0.0421, code)
     assert len(payload) == 48
     out = pk.unpack_code(payload, 40)
-    assert out.image_id == 123456 and out.scale == pytest.approx(0.0421) and np.array_equal(out.code, code)
+    assert out.image_id == 123456 and out.scale == pytest.approx(0.0421)
+    assert np.array_equal(out.code, code)
     with pytest.raises(pk.PacketError, match="expects 98"):
         pk.unpack_code(payload, 98)
 

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The AESC-I receiver of the core (``core/receiver.py``), without GNU Radio."""
 
 import numpy as np

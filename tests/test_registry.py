@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """One definition of every name: the core's users take theirs from the registry."""
 
 import pytest
@@ -40,7 +43,8 @@ def test_core_users_take_the_registry_names():
     assert tuple(grid.SweepConfig().schemes) == registry.keys(registry.SCHEMES)
     with pytest.raises(ValueError, match="unknown modulation '8psk'; choose one of bpsk, qpsk"):
         grid.SweepConfig(modulation="8psk").check()
-    with pytest.raises(ValueError, match="unknown dataset 'imagenet'; choose one of mnist, cifar10"):
+    with pytest.raises(ValueError,
+                       match="unknown dataset 'imagenet'; choose one of mnist, cifar10"):
         datasets.load("imagenet")
 
 

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Schemes of the evaluation: noiseless round trips, corrupted and lost packets."""
 
 import numpy as np

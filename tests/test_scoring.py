@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """scoring.ImageScores: remembered per-image scores equal the ones computed afresh."""
 
 import numpy as np

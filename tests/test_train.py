@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 import pytest
 import torch
 
@@ -25,7 +28,8 @@ def test_aesc_training_lowers_the_loss_and_resumes(mnist_root, tmp_path):
     classifier = Classifier("mnist").eval()
     ckpt = tmp_path / "aesc.ckpt"
     out = tmp_path / "aesc.pt"
-    model, history = train.train_aesc(_cfg(mnist_root, epochs=2), 40, classifier, out=out, checkpoint=ckpt)
+    model, history = train.train_aesc(_cfg(mnist_root, epochs=2), 40, classifier, out=out,
+                                      checkpoint=ckpt)
     assert len(history) == 2 and history[1]["val_loss"] < history[0]["val_loss"]
     assert out.is_file() and ckpt.is_file()
     # Same checkpoint, more epochs: training continues from epoch 2 instead of starting over.
@@ -100,7 +104,8 @@ def test_cifar10_classifier_whitening_stem_gives_unit_variance_channels():
     half = out[:, :12].permute(1, 0, 2, 3).reshape(12, -1).double()
     cov = torch.cov(half)
     off_diagonal = cov - torch.diag(torch.diag(cov))
-    assert out.shape[1] == 24 and torch.equal(out[:, 12:], -out[:, :12] + 2 * clf.whiten.bias[12:, None, None])
+    assert out.shape[1] == 24
+    assert torch.equal(out[:, 12:], -out[:, :12] + 2 * clf.whiten.bias[12:, None, None])
     assert off_diagonal.abs().max() < 0.02
     assert (torch.diag(cov) < 1.01).all() and (torch.diag(cov) > 0.5).all()
 

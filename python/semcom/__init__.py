@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """gr-semcom: AESC-I semantic communication of images for GNU Radio.
 
 One block per file, file name = class name: ``semcom.semantic_encoder`` is the class

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Helpers for the QA tests: post PDUs into a running flowgraph and read what came out."""
 
 from __future__ import annotations

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Baseline decoder block: JPEG or raw-pixel link packets in, images out."""
 
 from __future__ import annotations

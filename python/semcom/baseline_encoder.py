@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Baseline encoder block: images in, JPEG or raw-pixel link packets out."""
 
 from __future__ import annotations

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Channel for the full-waveform flowgraphs: AWGN, slow Rayleigh block fading, multipath.
 
 ``channel_model`` (complex stream in -> complex stream out) wraps the stock

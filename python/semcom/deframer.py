@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Deframer: the paper's SR⁻¹ — packets to code PDUs and reassembled model blobs."""
 
 from __future__ import annotations

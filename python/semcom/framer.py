@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Framer: the paper's splicing rule SR(l, β) — code and model-segment PDUs to packets."""
 
 from __future__ import annotations

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Image sink: writes received images as PNG files and keeps a contact sheet up to date."""
 
 from __future__ import annotations
@@ -62,7 +65,8 @@ class image_sink(gr.basic_block):
             raise ValueError(f"folder: cannot create {self._folder}: {exc}") from exc
         if sheet_name and (Path(sheet_name).name != sheet_name
                            or not sheet_name.lower().endswith(".png")):
-            raise ValueError(f"sheet_name must be a bare file name ending in .png, got {sheet_name!r}")
+            raise ValueError(
+                f"sheet_name must be a bare file name ending in .png, got {sheet_name!r}")
         self._check_sheet_every(sheet_every)
         if not 1 <= int(sheet_columns) <= 256:
             raise ValueError(f"sheet_columns must be in 1..256, got {sheet_columns}")

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Image source: emits one image PDU per image, then ends the flowgraph."""
 
 from __future__ import annotations
@@ -45,7 +48,8 @@ def _load_folder(path: str):
                 else:
                     raise ValueError(f"pixel mode {im.mode} (only 8-bit gray or colour)")
         except (OSError, ValueError) as exc:
-            raise ValueError(f"path: cannot read image {f}: {exc}; remove or convert the file") from exc
+            raise ValueError(
+                f"path: cannot read image {f}: {exc}; remove or convert the file") from exc
         images.append(np.ascontiguousarray(arr, dtype=np.uint8))
         match = _LABEL_IN_NAME.search(f.stem)
         labels.append(int(match.group(1)) if match else None)

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Metrics sink: image quality, classifier accuracy and recognition-rate ratio of a live link."""
 
 from __future__ import annotations
@@ -99,7 +102,8 @@ class metrics_sink(gr.basic_block):
         if dataset not in DATASETS:
             raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
         if classifier == "file" and not str(classifier_path).strip():
-            raise ValueError("classifier_path must name a classifier file when classifier is 'file'")
+            raise ValueError(
+                "classifier_path must name a classifier file when classifier is 'file'")
         if not 1 <= int(batch_size) <= 4096:
             raise ValueError(f"batch_size must be in 1..4096, got {batch_size}")
         self._check_update_every(update_every)
@@ -121,7 +125,8 @@ class metrics_sink(gr.basic_block):
             try:
                 self._json_path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise ValueError(f"json_path: cannot create folder {self._json_path.parent}: {exc}") from exc
+                raise ValueError(
+                    f"json_path: cannot create folder {self._json_path.parent}: {exc}") from exc
 
         classify, classifier_shape, classifier_name, shape_of = None, None, "none", dataset
         if classifier != "none":
@@ -330,7 +335,8 @@ class metrics_sink(gr.basic_block):
         try:
             doc = self.results(summary)
         except ResultsError as exc:   # a bug, not bad input: say so, keep the flowgraph up
-            self.logger.error(f"results do not fit the schema, {self._json_path} not written: {exc}")
+            self.logger.error(
+                f"results do not fit the schema, {self._json_path} not written: {exc}")
             return None
         tmp = self._json_path.with_name(self._json_path.name + ".tmp")
         try:

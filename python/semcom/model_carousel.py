@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Model carousel: the decoder's model blob as numbered segments, repeated."""
 
 from __future__ import annotations
@@ -114,7 +117,8 @@ class model_carousel(gr.basic_block):
             blob = payload.tobytes()
             model_id = blobfmt.model_id(blob)
             if meta.get("model_id", model_id) != model_id:
-                raise ValueError(f"model PDU says id {meta.get('model_id')}, blob hashes to {model_id}")
+                raise ValueError(
+                    f"model PDU says id {meta.get('model_id')}, blob hashes to {model_id}")
         except Exception as exc:
             self.stats["dropped"] += 1
             self.logger.warn(f"model PDU dropped: {exc}")

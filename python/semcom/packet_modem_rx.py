@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Packet modem receiver: complex baseband in, PDUs out (the burst of
 :mod:`gnuradio.semcom.phy.waveform`, as packet_modem_tx sends it)."""
 

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Packet modem transmitter: PDUs in, pulse-shaped complex baseband bursts out.
 
 The burst and its parameters are defined in :mod:`gnuradio.semcom.phy.waveform`, which

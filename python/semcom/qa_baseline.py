@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """QA for baseline_encoder / baseline_decoder through the symbol-level link."""
 
 import time
@@ -72,11 +75,13 @@ class qa_baseline(gr_unittest.TestCase):
         dec.to_basic_block()._post(pmt.intern("in"), bad)
         packet = enc._scheme.encode_packet(5, self.images[0])[0]
         meta = pmt.dict_add(pmt.make_dict(), pmt.intern("crc_ok"), pmt.PMT_F)
-        dec.to_basic_block()._post(pmt.intern("in"), pmt.cons(meta, pmt.init_u8vector(len(packet), list(packet))))
+        dec.to_basic_block()._post(pmt.intern("in"),
+                                   pmt.cons(meta, pmt.init_u8vector(len(packet), list(packet))))
         deadline = time.time() + 10
         while sink.num_messages() < 1 and time.time() < deadline:
             time.sleep(0.01)
-        self.assertEqual(dec.stats["reasons"].get("type", 0) + dec.stats["reasons"].get("length", 0), 1)
+        self.assertEqual(
+            dec.stats["reasons"].get("type", 0) + dec.stats["reasons"].get("length", 0), 1)
         pdu = parse_image_pdu(sink.get_message(0))
         self.assertEqual(pdu.image_id, 5)            # corrupted-by-flag packets are still used
         self.assertEqual(dec.stats["crc_failed_used"], 1)

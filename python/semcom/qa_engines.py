@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """QA: `semcom sweep`'s two link engines agree at the sweep level.
 
 The same small grid runs through ``engine="gnuradio"`` (one GNU Radio flowgraph per point,
@@ -22,7 +25,6 @@ intervals are then narrower than the images' variety warrants, never wider).
 """
 
 import gzip
-import os
 import struct
 import tempfile
 import time
@@ -42,7 +44,8 @@ SCHEMES = ["aesc-verified", "jpeg-header-known"]
 
 
 def _write_idx(path: Path, array: np.ndarray):
-    head = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    head = (struct.pack(">BBBB", 0, 0, 0x08, array.ndim)
+            + struct.pack(f">{array.ndim}I", *array.shape))
     with gzip.open(path, "wb") as f:
         f.write(head + np.ascontiguousarray(array, dtype=np.uint8).tobytes())
 
@@ -127,7 +130,8 @@ class qa_engines(gr_unittest.TestCase):
             ivals = []
             for p in (ref, fast):
                 link = p["link"]
-                ivals.append(metrics.wilson_interval(link["crc_failures"], link["packets_received"]))
+                ivals.append(metrics.wilson_interval(link["crc_failures"],
+                                                     link["packets_received"]))
                 if 0.05 < link["fer"] < 0.95:
                     cliff.add(p["channel"])
             self.assertTrue(_overlap(*ivals),

@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """QA for the batched link engine (core.fastlink) against GNU Radio's own blocks.
 
 * codewords bit-identical to ``fec.ldpc_encoder_make`` for every alist file GNU Radio ships;

@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """QA for phy/fec.py: stock LDPC codes, the soft-value convention, the async_decoder
 frame-length work-around and the waterfall of the shipped configuration."""
 

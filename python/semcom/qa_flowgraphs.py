@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """QA for examples/*.grc: every flowgraph compiles with grcc, the simulations run headless."""
 
 import os
@@ -70,7 +73,8 @@ class qa_flowgraphs(gr_unittest.TestCase):
     def _run_simulation(self, name, extra, num_images=16):
         script = grcc(EXAMPLES / f"{name}.grc", self.dir)
         out = self.dir / f"{name}-out"
-        result = run_flowgraph(script, ["--num-images", str(num_images), "--out-dir", str(out), *extra])
+        result = run_flowgraph(script, ["--num-images", str(num_images), "--out-dir", str(out),
+                                        *extra])
         self.assertEqual(result.returncode, 0, result.stdout[-3000:] + result.stderr[-3000:])
         # the metrics sink writes a sweep results file; its live figures are under "live"
         return load_results(out / "metrics.json")["points"][-1]["live"], out
@@ -131,17 +135,19 @@ class qa_flowgraphs(gr_unittest.TestCase):
         rx = grcc(EXAMPLES / "zmq_rx.grc", self.dir)
         address = "tcp://127.0.0.1:%d" % (20000 + os.getpid() % 20000)
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        sender = subprocess.Popen([sys.executable, str(tx), "--num-images", "60", "--address", address,
+        sender = subprocess.Popen([sys.executable, str(tx), "--num-images", "60",
+                                   "--address", address,
                                    "--image-interval", "0.25", "--carousel-period", "2"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         try:
             # Start the receiver a few seconds after the sender's first packet, however long
             # the sender took to start (a loaded machine takes many seconds to import torch).
-            self.assertTrue(_wait_for_first_message(address, timeout_s=90), "the sender sent nothing")
+            self.assertTrue(_wait_for_first_message(address, timeout_s=90),
+                            "the sender sent nothing")
             time.sleep(3)
             out = self.dir / "zmq-out"
-            result = run_flowgraph(rx, ["--num-images", "60", "--duration", "20", "--address", address,
-                                        "--out-dir", str(out)])
+            result = run_flowgraph(rx, ["--num-images", "60", "--duration", "20",
+                                        "--address", address, "--out-dir", str(out)])
             self.assertEqual(result.returncode, 0, result.stderr[-3000:])
         finally:
             sender.wait(timeout=60)

@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """QA for the GRC block YAML (grc/*.block.yml) against the blocks and the registry.
 
 For every file: the block exists under the file's name, each parameter is an argument of

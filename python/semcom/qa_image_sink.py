@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """QA for semcom.image_sink: real flowgraphs fed by the image source and by posted PDUs."""
 
 import shutil
 import tempfile
-import threading
 import time
 from pathlib import Path
 

@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """QA for semcom.image_source: real flowgraphs, PDUs read back from blocks.message_debug."""
 
 import os

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """QA for semcom.metrics_sink: real flowgraphs, figures checked against hand-computed values."""
 
 import json
 import shutil
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -281,7 +283,8 @@ class qa_metrics_sink(gr_unittest.TestCase):
         post(sink, SYSTEM_PORT, pmt.cons(DONE, pmt.from_long(1)))
         run_to_completion(self.tb)
         doc = load_results(path)
-        self.assertEqual((doc["schema"], doc["config"]["dataset"]), ("gr-semcom/sweep-results", "mnist"))
+        self.assertEqual((doc["schema"], doc["config"]["dataset"]),
+                         ("gr-semcom/sweep-results", "mnist"))
         (p,) = doc["points"]
         self.assertEqual((p["key"], p["scheme"], p["channel"], p["snr_db"], p["cr"]),
                          ("awgn|snr=-1.5|cr=20|aesc-verified", "aesc-verified", "awgn", -1.5, 20))
@@ -322,7 +325,8 @@ class qa_metrics_sink(gr_unittest.TestCase):
                 self.assertTrue(wait_for(lambda: sink.summary()["images_sent"] == k + 1))
                 if k % 2 == 0:
                     post(sink, "rx", make_image_pdu(self.images[k], k))
-                    self.assertTrue(wait_for(lambda: sink.summary()["images_matched"] == k // 2 + 1))
+                    self.assertTrue(
+                        wait_for(lambda: sink.summary()["images_matched"] == k // 2 + 1))
                 held.append(sink.pending_images())
             s = sink.summary()
             self.assertEqual((s["images_lost"], s["images_pending"]), (32 - 8, 8))

@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """QA for the model carousel: first round at once, repeats by code count and by time,
 and setters that change the running block."""
 

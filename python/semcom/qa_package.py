@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """QA for the package itself: blocks load on first use and stay classes.
 
 GRC-generated code does ``from gnuradio import semcom`` and calls ``semcom.<block>(...)``.

@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """QA for packet_modem_tx / packet_modem_rx: real flowgraphs, TX -> channel -> RX.
 
 Noise is set by Es/N0 (energy per symbol over noise density): the channel model's noise

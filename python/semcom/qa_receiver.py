@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Differential QA of the AESC-I receiver: the block chain (deframer → semantic decoder in a
 real flowgraph) and the sweep's scheme (:meth:`AescScheme.receive`) get the same packet
 streams and must give the same images and the same counters.

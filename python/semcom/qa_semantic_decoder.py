@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """QA for the message side of the link: encoder → carousel → framer → deframer → decoder."""
 
 import numpy as np
 import pmt
-import torch
 from gnuradio import blocks, gr, gr_unittest
 
 from gnuradio import semcom
@@ -51,7 +53,8 @@ class qa_semantic_decoder(gr_unittest.TestCase):
         for i in range(20):
             post(self.enc, "in", image_pdu(self.images[i], i, self.labels[i]))
         self.assertTrue(wait_for(lambda: self.out.num_messages() == 20))
-        expected = np.round(np.clip(transmit_noiseless(self.model, self.images[:20]).recon, 0, 1) * 255)
+        expected = np.round(
+            np.clip(transmit_noiseless(self.model, self.images[:20]).recon, 0, 1) * 255)
         got = {m["image_id"]: p for m, p in messages(self.out)}
         self.assertEqual(sorted(got), list(range(20)))
         for i in range(20):
@@ -131,17 +134,23 @@ class qa_semantic_decoder(gr_unittest.TestCase):
         self.tb.start()
         post(self.defr, "in", pmt.intern("not a pdu"))
         post(self.defr, "in", make_pdu({}, b"\x01\x02"))                        # truncated
-        post(self.defr, "in", make_pdu({}, pk.pack(pk.CODE, b"A" * 8, 0, 1, b"x" * 12)[:-1] + b"\x00"))  # CRC
-        raw = bytearray(pk.pack(pk.CODE, b"A" * 8, 0, 1, b"x" * 12)[:-4]); raw[0] = 7
-        import struct, zlib
-        post(self.defr, "in", make_pdu({}, bytes(raw) + struct.pack(">I", zlib.crc32(bytes(raw)))))  # type
-        post(self.defr, "in", make_pdu({"crc_ok": False}, pk.pack(pk.CODE, b"A" * 8, 0, 1, b"x" * 12)))
+        post(self.defr, "in",
+             make_pdu({}, pk.pack(pk.CODE, b"A" * 8, 0, 1, b"x" * 12)[:-1] + b"\x00"))  # CRC
+        raw = bytearray(pk.pack(pk.CODE, b"A" * 8, 0, 1, b"x" * 12)[:-4])
+        raw[0] = 7
+        import struct
+        import zlib
+        post(self.defr, "in",
+             make_pdu({}, bytes(raw) + struct.pack(">I", zlib.crc32(bytes(raw)))))  # type
+        post(self.defr, "in",
+             make_pdu({"crc_ok": False}, pk.pack(pk.CODE, b"A" * 8, 0, 1, b"x" * 12)))
         post(self.enc, "in", make_pdu({"shape": (1, 5, 5)}, b"\x00" * 25))      # unknown source
         post(self.dec, "code", pmt.PMT_NIL)
         self.assertTrue(wait_for(lambda: self.defr.stats["dropped"] == 5))
         self.assertEqual(self.defr.stats["reasons"],
                          {"not_pdu": 1, "short": 1, "crc": 2, "type": 1})
-        self.assertTrue(wait_for(lambda: self.enc.stats["dropped"] == 1 and self.dec.stats["dropped"] == 1))
+        self.assertTrue(wait_for(lambda: self.enc.stats["dropped"] == 1
+                                 and self.dec.stats["dropped"] == 1))
 
 
 if __name__ == "__main__":

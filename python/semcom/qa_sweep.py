@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """QA for `semcom sweep` and `semcom plot`: a tiny grid end to end (the default, fast
 engine; the flowgraph engine for the full waveform), resuming, and the same grid through a
 Dask cluster (a LocalCluster on the loopback) against the local process pool.
@@ -24,7 +27,8 @@ from gnuradio.semcom.core.results import (ResultsError, decode_example, load_res
 
 
 def _write_idx(path: Path, array: np.ndarray):
-    head = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    head = (struct.pack(">BBBB", 0, 0, 0x08, array.ndim)
+            + struct.pack(f">{array.ndim}I", *array.shape))
     with gzip.open(path, "wb") as f:
         f.write(head + np.ascontiguousarray(array, dtype=np.uint8).tobytes())
 

@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """QA for symbol_link: the symbol-level PHY (CRC-32, stock LDPC, BPSK/QPSK, channels)."""
 
 import time

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Semantic decoder block: rebuilds decoders from received model blobs, decodes codes."""
 
 from __future__ import annotations
@@ -5,7 +8,8 @@ from __future__ import annotations
 import pmt
 from gnuradio import gr
 
-from .core.receiver import Code, CodeDecoder, check_protection, Dropped, Image, ModelBuilt, ModelRejected
+from .core.receiver import (Code, CodeDecoder, check_protection, Dropped, Image, ModelBuilt,
+                            ModelRejected)
 from .phy.pdu import make_pdu, parse_pdu
 
 

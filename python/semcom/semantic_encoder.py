@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Semantic encoder block: images in, 8-bit AESC-I latent codes out."""
 
 from __future__ import annotations
@@ -45,7 +48,8 @@ class semantic_encoder(gr.basic_block):
     def __init__(self, dataset: str = "auto", zdim: int = 40, model_path: str = ""):
         gr.basic_block.__init__(self, name="semcom_semantic_encoder", in_sig=None, out_sig=None)
         if dataset not in DATASET_CHOICES:
-            raise ValueError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASET_CHOICES)}")
+            raise ValueError(
+                f"unknown dataset {dataset!r}; choose one of {', '.join(DATASET_CHOICES)}")
         if int(zdim) < 1:
             raise ValueError(f"zdim must be a positive integer, got {zdim!r}")
         self.dataset = dataset

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Symbol-level link for fast sweeps: PDU in -> CRC-32 -> LDPC -> BPSK/QPSK -> channel -> back.
 
 ``symbol_link`` is the paper's "ordinary PHY" without the waveform: ideal timing and

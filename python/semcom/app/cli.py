@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The ``semcom`` command-line tool.
 
 ``semcom <command> --help`` describes each command. ``main(argv)`` returns an exit status
@@ -36,14 +39,17 @@ def _add_common(p: argparse.ArgumentParser, dataset=True):
 def _add_training(p: argparse.ArgumentParser, epochs: int, patience: int):
     p.add_argument("--epochs", type=int, default=epochs, help=f"maximum epochs (default {epochs})")
     p.add_argument("--patience", type=int, default=patience,
-                   help=f"stop after this many epochs without a better validation loss (default {patience})")
+                   help="stop after this many epochs without a better validation loss "
+                        f"(default {patience})")
     p.add_argument("--batch-size", type=int, default=None,
                    help="images per step (default 256; 128 for CIFAR-10 AESC-I, as the paper)")
     p.add_argument("--lr", type=float, default=None,
-                   help="learning rate (default: Adam 1e-3; CIFAR-10 classifier: one-cycle SGD peak 0.2)")
+                   help="learning rate (default: Adam 1e-3; CIFAR-10 classifier: one-cycle SGD "
+                        "peak 0.2)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--val-size", type=int, default=5000, help="images held out for validation")
-    p.add_argument("--max-steps", type=int, default=None, help="stop after this many optimiser steps")
+    p.add_argument("--max-steps", type=int, default=None,
+                   help="stop after this many optimiser steps")
     p.add_argument("--checkpoint", default=None,
                    help="checkpoint file written every --checkpoint-every steps and each epoch; "
                         "an existing one is resumed")
@@ -112,7 +118,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--channel", default="awgn",
                    help=f"comma list of {', '.join(_CHANNELS)} (default awgn)")
     p.add_argument("--snr", default="-3,-2,-1,0,2", help="comma list of Es/N0 values in dB")
-    p.add_argument("--num-images", type=int, default=2000, help="first N test images (default 2000)")
+    p.add_argument("--num-images", type=int, default=2000,
+                   help="first N test images (default 2000)")
     p.add_argument("--seed", type=int, default=0, help="noise/fading seed of the sweep")
     p.add_argument("--workers", type=int, default=1, help="points run in parallel processes")
     p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
@@ -138,12 +145,13 @@ def _parser() -> argparse.ArgumentParser:
                    help="AESC-I: model-blob bytes per packet (default 1024)")
     p.add_argument("--taps", default="1.0", help="multipath taps, comma list of complex numbers")
     p.add_argument("--freq-offset", type=float, default=0.0, help="full waveform: cycles/sample")
-    p.add_argument("--timing-offset", type=float, default=1.0, help="full waveform: resampling ratio")
+    p.add_argument("--timing-offset", type=float, default=1.0,
+                   help="full waveform: resampling ratio")
     p.add_argument("--examples-per-class", type=int, default=1,
                    help="received images kept per class for the image grids")
     p.add_argument("--lpips-backbone", default=None, metavar="FILE",
-                   help="torchvision AlexNet checkpoint for LPIPS (default: $SEMCOM_LPIPS_BACKBONE, "
-                        "else torch hub's cache)")
+                   help="torchvision AlexNet checkpoint for LPIPS "
+                        "(default: $SEMCOM_LPIPS_BACKBONE, else torch hub's cache)")
     p.add_argument("--model", action="append", default=[], metavar="ZDIM=PATH",
                    help="use this AESC-I .pt for a zdim instead of the shipped one (repeatable)")
     p.add_argument("--limit-points", type=int, default=None, help="run at most N new points")
@@ -273,7 +281,8 @@ def _cmd_sweep(args):
         schemes=[s.strip() for s in args.schemes.split(",") if s.strip()], crs=crs,
         channels=[c.strip() for c in args.channel.split(",") if c.strip()],
         snrs=_floats(args.snr, "--snr"), num_images=args.num_images, seed=args.seed,
-        engine=args.engine, decoder=args.decoder, device=args.device, waveform=args.waveform, modulation=args.modulation, code=args.code,
+        engine=args.engine, decoder=args.decoder, device=args.device, waveform=args.waveform,
+        modulation=args.modulation, code=args.code,
         carousel_every=args.carousel_every, segment_size=args.segment_size,
         taps=[complex(t.replace(" ", "")) if "j" in t else float(t) for t in args.taps.split(",")],
         freq_offset=args.freq_offset, timing_offset=args.timing_offset,

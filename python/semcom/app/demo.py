@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """``semcom demo``: the shipped MNIST sample through AESC-I over a noiseless link."""
 
 from __future__ import annotations

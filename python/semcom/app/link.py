@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Push a list of packets through a GNU Radio link and collect what comes out.
 
 This is the physical layer of ``semcom sweep``: one operating point is one flowgraph,
@@ -154,7 +157,8 @@ def run_packets(packets, *, snr_db: float, channel: str = "awgn", modulation: st
                 # nothing came out for idle_s: what is in flight is lost (full waveform)
                 written_off, last_change = sent - out, now
             if now - t0 > timeout_s:
-                raise TimeoutError(f"link run: {out} of {len(packets)} packets out after {timeout_s} s")
+                raise TimeoutError(
+                    f"link run: {out} of {len(packets)} packets out after {timeout_s} s")
             time.sleep(0.0005)
     finally:
         tb.stop()

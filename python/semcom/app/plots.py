@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """``semcom plot``: the paper's Section IV-A figures, drawn from sweep result files only.
 
 * ``fig4``  — SSIM, PSNR, recognition-rate ratio and LPIPS vs compression ratio at each
@@ -56,7 +59,8 @@ def merge_points(paths) -> tuple[list, dict]:
             info["lpips_reason"] = res["lpips"].get("reason")
         for p in res["points"]:
             if p["key"] in points:
-                log.warning("%s: point %s is also in an earlier file; this one is drawn", path, p["key"])
+                log.warning("%s: point %s is also in an earlier file; this one is drawn",
+                            path, p["key"])
             points[p["key"]] = p
     return list(points.values()), info
 
@@ -128,7 +132,8 @@ def _metric_panel(ax, groups, x_key, metric, reason, xlabel):
 
 
 def _fig_vs_snr(points, info, channel, out, name, title):
-    sel = [p for p in points if p["channel"] == channel and (p["cr"] == 20 or p["scheme"] == "direct")]
+    sel = [p for p in points
+           if p["channel"] == channel and (p["cr"] == 20 or p["scheme"] == "direct")]
     if not sel:
         return None
     plt = _plt()
@@ -147,8 +152,10 @@ def _fig_vs_snr(points, info, channel, out, name, title):
 
 
 def _fig4(points, info, out):
-    sel = [p for p in points if p["channel"] == "awgn" and p["scheme"] in ("aesc-verified", "jpeg-header-known", "aesc-paper")]
-    snrs = sorted({p["snr_db"] for p in sel if len({q["cr"] for q in sel if q["snr_db"] == p["snr_db"]}) >= 2})
+    sel = [p for p in points if p["channel"] == "awgn"
+           and p["scheme"] in ("aesc-verified", "jpeg-header-known", "aesc-paper")]
+    snrs = sorted({p["snr_db"] for p in sel
+                   if len({q["cr"] for q in sel if q["snr_db"] == p["snr_db"]}) >= 2})
     if not snrs:
         return None
     plt = _plt()
@@ -166,13 +173,15 @@ def _fig4(points, info, out):
                 groups.append((f"{short}, {snr:g} dB", pts,
                                dict(color=color, linestyle=ls, marker=marker)))
     for ax, metric, title in zip(axes.flat, ("ssim", "psnr_db", "recognition_rate_ratio", "lpips"),
-                                 ("(a) SSIM", "(b) PSNR", "(c) Recognition-rate ratio", "(d) LPIPS")):
+                                 ("(a) SSIM", "(b) PSNR", "(c) Recognition-rate ratio",
+                                  "(d) LPIPS")):
         _metric_panel(ax, groups, "cr", metric, info["lpips_reason"], "compression ratio Cr")
         ax.set_title(title)
         if metric != "lpips" or ax.lines:
             ax.set_xticks(sorted({p["cr"] for p in sel}))
     axes.flat[2].legend(fontsize=6, ncol=2)
-    fig.suptitle(f"AESC-I vs JPEG over AWGN at several Es/N0 ({sel[0]['images']} test images per point)")
+    fig.suptitle("AESC-I vs JPEG over AWGN at several Es/N0 "
+                 f"({sel[0]['images']} test images per point)")
     return _save(plt, fig, Path(out) / "fig4.png")
 
 
@@ -200,7 +209,8 @@ def _fig_grid(points, info, channel, out, name, classes, title):
             rows.append((f"{label}", scheme, idx))
     if not rows:
         return None
-    fig, axes = plt.subplots(len(rows), len(snrs), figsize=(1.1 * len(snrs) + 1.4, 1.2 * len(rows) + 0.9),
+    fig, axes = plt.subplots(len(rows), len(snrs),
+                             figsize=(1.1 * len(snrs) + 1.4, 1.2 * len(rows) + 0.9),
                              squeeze=False)
     for r, (label, scheme, idx) in enumerate(rows):
         for c, snr in enumerate(snrs):
@@ -225,7 +235,8 @@ def _fig_grid(points, info, channel, out, name, classes, title):
 
 
 def _positive(values):
-    """Zero error rates cannot sit on a log axis: leave them out (NaN) rather than invent a floor."""
+    """Zero error rates cannot sit on a log axis: leave them out (NaN) rather than invent a
+    floor."""
     v = np.asarray(values, dtype=float)
     return np.where(v > 0, v, np.nan)
 
@@ -255,7 +266,8 @@ def _waterfall(points, info, out):
                 axes[1].semilogy([p["snr_db"] for p in sp], _positive(fer),
                                  linestyle=ls, marker=_STYLE[scheme]["marker"],
                                  color=_STYLE[scheme]["color"],
-                                 label=f"{channel}, {scheme}" + ("" if scheme == "direct" else f", Cr {cr}"))
+                                 label=f"{channel}, {scheme}"
+                                       + ("" if scheme == "direct" else f", Cr {cr}"))
     axes[0].set_title("(a) payload bit error rate after LDPC (all packets)")
     axes[1].set_title("(b) packet error rate (CRC-32 failures)")
     for ax in axes:

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """``semcom sweep``: the paper's evaluation grid through the link, resumable.
 
 Each operating point of the grid (:mod:`gnuradio.semcom.core.grid`) transmits every image
@@ -26,8 +29,6 @@ import time
 import uuid
 from dataclasses import asdict
 from pathlib import Path
-
-import numpy as np
 
 from ..core import datasets as ds
 from ..core import results as res

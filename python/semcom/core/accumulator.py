@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Figures of a live link in bounded memory: what the ``metrics_sink`` block measures.
 
 Originals (``ref``) and received images (``rx``) arrive in any order and are matched by

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The model blob: a versioned, self-describing binary form of a semantic decoder.
 
 The transmitter sends the decoder parameters β over the air (splicing rule SR(l, β), paper
@@ -662,7 +665,8 @@ def _parse_layers(r: _Reader, n_layers: int) -> tuple[list, list]:
         if kind is None:
             raise BlobLayerError(
                 f"layer {i} at byte {at}: unknown layer type code {code}, expected one of "
-                f"{sorted(_CODE_TO_TYPE)} ({', '.join(f'{c}={t}' for c, t in sorted(_CODE_TO_TYPE.items()))}); "
+                f"{sorted(_CODE_TO_TYPE)} "
+                f"({', '.join(f'{c}={t}' for c, t in sorted(_CODE_TO_TYPE.items()))}); "
                 f"the layer list is corrupt or comes from a newer gr-semcom; {_RESEND}")
         if kind == "unflatten":
             spec = {"type": kind, "shape": list(r.shape(f"layer {i} (unflatten) shape",

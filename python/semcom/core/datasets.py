@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Image datasets: MNIST (original idx files) and CIFAR-10 (official python batches).
 
 Images are returned as ``uint8`` arrays of shape ``[N, C, H, W]`` with integer labels
@@ -160,7 +163,8 @@ def _read_idx(path: Path, expected_ndim: int) -> np.ndarray:
     if zero != 0 or dtype_code != 0x08 or ndim != expected_ndim:
         raise DatasetError(
             f"MNIST file {path} has a bad idx header (magic {raw[:4].hex()}, expected "
-            f"unsigned-byte data with {expected_ndim} dimensions). Replace it with the official file."
+            f"unsigned-byte data with {expected_ndim} dimensions). "
+            "Replace it with the official file."
         )
     header_end = 4 + 4 * ndim
     if len(raw) < header_end:

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Noiseless-link evaluation of an AESC-I model, exactly as the receiver would see it.
 
 The transmitter encodes each image, quantizes its code to 8 bits and serialises the

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The grid and settings of a sweep: which operating points, and what each one sends.
 
 A sweep is a grid of operating points — channel × SNR × compression ratio × scheme — on
@@ -159,5 +162,6 @@ def scheme_for(cfg: SweepConfig, point: dict, calibration: dict):
                            segment_size=cfg.segment_size), {"zdim": zdim}
     if name.startswith("jpeg"):
         quality = calibration[str(cr)]["quality"]
-        return make_scheme("jpeg", quality=quality, variant=name.split("-", 1)[1]), {"quality": quality}
+        return (make_scheme("jpeg", quality=quality, variant=name.split("-", 1)[1]),
+                {"quality": quality})
     return make_scheme("direct"), {}

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Writing images: single PNG files and contact sheets (Pillow)."""
 
 from __future__ import annotations

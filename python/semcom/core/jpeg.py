@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """JPEG baseline (Pillow / libjpeg): encode, split off the headers, decode what arrives.
 
 Two variants of what goes on the air:
@@ -47,7 +50,8 @@ def _to_pil(image: np.ndarray) -> Image.Image:
     image = np.asarray(image, dtype=np.uint8)
     if image.ndim != 3 or image.shape[0] not in (1, 3):
         raise ValueError(f"image must be uint8 [C, H, W] with C = 1 or 3, got {image.shape}")
-    return Image.fromarray(image[0]) if image.shape[0] == 1 else Image.fromarray(image.transpose(1, 2, 0))
+    return (Image.fromarray(image[0]) if image.shape[0] == 1
+            else Image.fromarray(image.transpose(1, 2, 0)))
 
 
 def split_headers(data: bytes) -> tuple[bytes, bytes]:
@@ -106,7 +110,8 @@ def compression_ratio(images: np.ndarray, quality: int, variant: str = "header-k
     return float(images[0].size / np.mean(sizes))
 
 
-def quality_for_ratio(images: np.ndarray, target: float, variant: str = "header-known") -> tuple[int, float]:
+def quality_for_ratio(images: np.ndarray, target: float,
+                      variant: str = "header-known") -> tuple[int, float]:
     """The quality whose average Cr on ``images`` is closest to ``target``: ``(quality, Cr)``.
 
     Cr falls monotonically with quality (ties at the low end, where libjpeg clamps 0 to

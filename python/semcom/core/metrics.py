@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Image-quality and semantic metrics.
 
 All functions take images as ``uint8`` or float arrays ``[N, C, H, W]``; float images are
@@ -35,7 +38,8 @@ def _pairs(reference, test):
     ref, tst = as_float(reference), as_float(test)
     if ref.shape != tst.shape or ref.ndim != 4:
         raise ValueError(
-            f"reference and test must both be [N, C, H, W] of one shape, got {ref.shape} and {tst.shape}"
+            "reference and test must both be [N, C, H, W] of one shape, "
+            f"got {ref.shape} and {tst.shape}"
         )
     return ref, tst
 

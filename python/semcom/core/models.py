@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """AESC-I semantic encoders/decoders (paper Tables I and II) and the classifiers M.
 
 Every network here is a ``torch.nn.Sequential`` built from a *layer spec*: a list of

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The splicing rule SR(l, β) and its inverse: link-layer packets as pure functions.
 
 Layout (``docs/model-blob.md`` §2, big-endian)::
@@ -108,7 +111,8 @@ def unpack(data: bytes, check_crc: bool = True) -> Packet:
     if ptype not in TYPE_NAMES:
         raise PacketError("type", f"unknown packet type {ptype} (expected 1, 2 or 3)")
     if version != VERSION:
-        raise PacketError("version", f"packet format version {version}, this receiver reads {VERSION}")
+        raise PacketError("version",
+                          f"packet format version {version}, this receiver reads {VERSION}")
     if length != len(data) - OVERHEAD_BYTES:
         raise PacketError("length", f"header announces a {length}-byte payload, packet carries "
                                     f"{len(data) - OVERHEAD_BYTES}")

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """LPIPS (Zhang et al. 2018, v0.1) on the AlexNet backbone, without torchvision.
 
 LPIPS compares the channel-normalised activations of five AlexNet ReLU layers of two
@@ -93,7 +96,8 @@ def linear_weights_path() -> Path:
 def _shown(path: Path) -> str:
     """The path as a user writes it (``~`` for the home folder): results files travel."""
     text, home = str(path), str(Path.home())
-    return "~" + text[len(home):] if home not in ("", "/") and text.startswith(home + os.sep) else text
+    return ("~" + text[len(home):] if home not in ("", "/") and text.startswith(home + os.sep)
+            else text)
 
 
 def _backbone_state(path: Path) -> dict:

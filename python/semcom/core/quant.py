@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Quantization of the latent code and of decoder weights.
 
 Latent code (what the link carries per image): the encoder ends in a ReLU, so the code

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The AESC-I receiver: link packets in, events and images out.
 
 This is the one place where the receiver's rules live; the ``deframer`` and
@@ -37,8 +40,8 @@ from . import blob as blobfmt
 from . import packet as pk
 from . import registry
 
-__all__ = ["PROTECTIONS", "check_protection", "Code", "Dropped", "PacketStatus", "BlobReady", "ModelBuilt",
-           "ModelRejected", "CodeHeld", "Image", "PacketReceiver", "CodeDecoder",
+__all__ = ["PROTECTIONS", "check_protection", "Code", "Dropped", "PacketStatus", "BlobReady",
+           "ModelBuilt", "ModelRejected", "CodeHeld", "Image", "PacketReceiver", "CodeDecoder",
            "AescReceiver", "to_pixels", "MAX_SCALE"]
 
 PROTECTIONS = registry.keys(registry.PROTECTIONS)

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Every name the module knows, each defined once, in the order the user sees it.
 
 Datasets, dataset splits, sweep schemes, baseline schemes, JPEG variants, model-protection
@@ -16,8 +19,8 @@ import math
 from typing import NamedTuple
 
 __all__ = ["Choice", "Modulation", "LdpcCode", "DATASETS", "SPLITS", "SCHEMES", "BASELINES",
-           "JPEG_VARIANTS", "PROTECTIONS", "CHANNELS", "WAVEFORMS", "ENGINES", "DECODERS", "MODULATIONS",
-           "LDPC_CODES",
+           "JPEG_VARIANTS", "PROTECTIONS", "CHANNELS", "WAVEFORMS", "ENGINES", "DECODERS",
+           "MODULATIONS", "LDPC_CODES",
            "DEFAULT_CODE", "keys", "labels", "check", "entry", "modulation", "ldpc_code"]
 
 
@@ -111,7 +114,8 @@ def labels(registry) -> tuple:
 
 
 def check(registry, value, what: str) -> str:
-    """``value`` if it is a key of ``registry``, else ``ValueError`` naming ``what`` and the keys."""
+    """``value`` if it is a key of ``registry``, else ``ValueError`` naming ``what`` and the
+    keys."""
     if value not in keys(registry):
         raise ValueError(f"unknown {what} {value!r}; choose one of {', '.join(keys(registry))}")
     return value

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The results file: ONE JSON schema for every sweep (and, later, the live metrics sink).
 
 Layout (``SCHEMA``, version ``SCHEMA_VERSION``; ``docs/results.md`` documents every field)::
@@ -116,7 +119,8 @@ def load_results(path) -> dict:
     try:
         obj = json.loads(path.read_text())
     except FileNotFoundError:
-        raise ResultsError(f"{path}: no such results file (make one with `semcom sweep --out {path}`)")
+        raise ResultsError(
+            f"{path}: no such results file (make one with `semcom sweep --out {path}`)")
     except json.JSONDecodeError as exc:
         raise ResultsError(f"{path}: not JSON ({exc}); rerun the sweep into a new file")
     validate_results(obj, str(path))
@@ -141,4 +145,5 @@ def validate_results(obj, where: str = "results") -> None:
                                    "or of the wrong type")
         for key in ("recognition_rate_ratio", "psnr_db", "ssim"):
             if set(p[key]) != {"value", "ci"} or len(p[key]["ci"]) != 2:
-                raise ResultsError(f"{where}: point {p['key']}: {key} must be {{value, ci: [lo, hi]}}")
+                raise ResultsError(
+                    f"{where}: point {p['key']}: {key} must be {{value, ci: [lo, hi]}}")

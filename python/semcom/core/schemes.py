@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The transmission schemes of the paper's evaluation: what each puts on the air, and how
 its receiver turns the packets that come back into images.
 

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Scoring an operating point: what came back against what was sent.
 
 :func:`score_point` turns the received images of one point (a :class:`.schemes.Reception`),
@@ -102,8 +105,8 @@ def score_point(point: dict, extra: dict, x: np.ndarray, y: np.ndarray, pred_ori
     ``x``/``y``: the images sent and their labels; ``pred_orig``/``pred``: the classifier's
     predictions on the originals and on ``rx.images``; ``rx``: the scheme's
     :class:`.schemes.Reception`; ``per_image``: ``(psnr, ssim)`` per image when already known
-    (:class:`ImageScores`), else computed here; ``accounting``: the scheme's bit accounting; ``link``: the
-    link's counters, an object with ``sent``, ``received`` (list), ``lost``,
+    (:class:`ImageScores`), else computed here; ``accounting``: the scheme's bit accounting;
+    ``link``: the link's counters, an object with ``sent``, ``received`` (list), ``lost``,
     ``crc_failures``, ``bit_errors`` and ``bits_compared`` (``None`` when unknown),
     ``symbols`` and ``wall_s``; ``scorer``: LPIPS scorer or ``None`` (then ``lpips_reason``
     says why). The caller adds ``wall_s``.
@@ -134,7 +137,8 @@ def score_point(point: dict, extra: dict, x: np.ndarray, y: np.ndarray, pred_ori
         "accuracy_received": ok_recv / n,
         "recognition_rate_ratio": _ci(ratio),
         "recognition_rate_ratio_delivered": (
-            float((pred[delivered] == y[delivered]).mean() / max((pred_orig[delivered] == y[delivered]).mean(), 1e-12))
+            float((pred[delivered] == y[delivered]).mean()
+                  / max((pred_orig[delivered] == y[delivered]).mean(), 1e-12))
             if delivered.any() else None),
         "psnr_db": _ci(metrics.mean_interval(psnr)),
         "ssim": _ci(metrics.mean_interval(ssim)),

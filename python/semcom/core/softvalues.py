@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Soft values and SNR bookkeeping of the symbol-level link, in plain NumPy.
 
 One definition for every receiver of the module: the GNU Radio symbol link

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Training of the classifiers M and of the AESC-I encoder/decoder.
 
 AESC-I loss (paper eq. 10 / 14)::
@@ -429,9 +432,10 @@ def train_aesc(cfg: TrainConfig, zdim: int, classifier: Classifier, gamma=None, 
         for start in range(0, len(xva), 1000):
             x = ds.to_tensor(xva[start:start + 1000]).to(device)
             recon = model(x)["recon"]
-            l, s, p = aesc_loss(cfg.dataset, classifier, recon, x, fva[start:start + 1000], gamma)
+            loss, s, p = aesc_loss(cfg.dataset, classifier, recon, x, fva[start:start + 1000],
+                                   gamma)
             n = len(x)
-            tot, se, pix = tot + float(l) * n, se + float(s) * n, pix + float(p) * n
+            tot, se, pix = tot + float(loss) * n, se + float(s) * n, pix + float(p) * n
             pred = classifier(recon)["logits"].argmax(1).cpu().numpy()
             correct += float((pred == yva[start:start + 1000]).sum())
         n = len(xva)

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The trained models that ship inside the package, and loading of user-trained ones.
 
 Files (in ``semcom/core/assets/``)::
@@ -85,7 +88,8 @@ def load_classifier(dataset: str = "mnist", path=None) -> Classifier:
     path = Path(path) if path else classifier_path(dataset)
     hint = f"Train one with `semcom train-classifier --dataset {dataset} --out {path}`."
     obj = _read(path, "classifier", hint)
-    return _load_state(Classifier(obj["meta"].get("dataset", dataset)), obj, path, "classifier", hint)
+    return _load_state(Classifier(obj["meta"].get("dataset", dataset)), obj, path, "classifier",
+                       hint)
 
 
 def load_aesc(dataset: str = "mnist", zdim: int = 40, path=None) -> AESC:

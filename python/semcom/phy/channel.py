@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Channel helpers shared by the channel blocks (``channel_model``, ``symbol_link``).
 
 * :func:`noise_voltage`: the stock channel's noise standard deviation for an Es/N0.

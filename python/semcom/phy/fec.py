@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Stock GNU Radio LDPC codes, across GNU Radio 3.10 releases.
 
 What this module gives

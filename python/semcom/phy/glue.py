@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Message glue for the hier blocks: the few Python steps between stock blocks."""
 
 from __future__ import annotations

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """PDUs between the blocks: plain (metadata dict, u8 payload) PDUs, image PDUs, and the
 end-of-run rule of the message sinks.
 
@@ -48,8 +51,9 @@ def _native(value):
 
 def make_pdu(meta: dict, payload) -> pmt.pmt_t:
     """Build a PDU from a dict of plain values and a ``bytes``/uint8 payload."""
-    data = np.frombuffer(bytes(payload), dtype=np.uint8) if isinstance(payload, (bytes, bytearray)) \
-        else np.ascontiguousarray(payload, dtype=np.uint8).ravel()
+    data = (np.frombuffer(bytes(payload), dtype=np.uint8)
+            if isinstance(payload, (bytes, bytearray))
+            else np.ascontiguousarray(payload, dtype=np.uint8).ravel())
     meta_pmt = pmt.make_dict()
     for key, value in meta.items():
         if value is None:
@@ -153,7 +157,8 @@ def parse_image_pdu(msg) -> ImagePdu:
     label = None if pmt.eq(label_pmt, missing) else _int_of(label_pmt, "label")
     size = pmt.length(payload)
     if size != int(np.prod(shape)):
-        raise MalformedPdu(f"payload holds {size} bytes but shape {shape} needs {int(np.prod(shape))}")
+        raise MalformedPdu(
+            f"payload holds {size} bytes but shape {shape} needs {int(np.prod(shape))}")
     image = np.array(pmt.to_python(payload), dtype=np.uint8).reshape(shape)
     return ImagePdu(image, image_id, label, meta)
 

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The burst waveform of packet_modem_tx / packet_modem_rx, and the payload constellations.
 
 The burst::

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Batched symbol-level link engine: the GNU Radio symbol link computed in arrays.
 
 Pure NumPy / Numba / PyTorch (no GNU Radio): codes come from alist file paths.

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Batched belief-propagation LDPC decoding: sum-product in the LLR domain.
 
 Algorithm (both back ends): the flooding schedule of GNU Radio's own decoder — every
@@ -22,7 +25,6 @@ Back ends (measured choice in ``docs/link.md``, "Batched link engine"):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np

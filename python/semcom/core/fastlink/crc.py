@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """CRC-32 of the link, byte for byte as GNU Radio's ``digital.crc32_async_bb``.
 
 The stock block (packed mode, ``check=False``) computes the reflected CRC-32 of

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The symbol-level link for all packets of an operating point at once, in arrays.
 
 :func:`transmit` is the array twin of the GNU Radio symbol link (``symbol_link`` driven by

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """LDPC codes from alist files, encoded exactly as GNU Radio's ``fec.ldpc_encoder_make``.
 
 An :class:`LdpcCode` holds a binary parity-check matrix ``H`` (``m x n``) and the
