@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """What sending the decoder costs on the air: blob size, segments, air time per carousel
 round, a late receiver's wait and the cost of one lost segment.
 

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The shipped CIFAR-10 models on the link: the 16-bit decoder blob (about 1.2 MB, some
 1 150 segments of 1 KB) round trip and its reassembly across carousel rounds."""
 

@@ -27,7 +27,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pmt
-from gnuradio import gr, semcom
+from gnuradio import gr
+
+# The block classes from their modules (not ``semcom.<block>``): once any code has imported
+# a block's module, the package attribute of that name is the module, not the class.
+from ..channel_model import channel_model
+from ..packet_modem_rx import packet_modem_rx
+from ..packet_modem_tx import packet_modem_tx
+from ..symbol_link import symbol_link
 
 from ..core import registry
 from ..phy import fec as semfec
@@ -97,18 +104,18 @@ def _flowgraph(waveform, *, snr_db, channel, modulation, code, taps, seed, mtu,
     tb = gr.top_block("semcom_sweep_point")
     src, sink = _source(), _collector()
     if waveform == "symbol":
-        link = semcom.symbol_link(modulation, code, channel, snr_db, taps=taps, seed=seed,
+        link = symbol_link(modulation, code, channel, snr_db, taps=taps, seed=seed,
                                   drop_bad_crc=False, mtu=mtu)
         tb.msg_connect(src, "out", link, "in")
         tb.msg_connect(link, "out", sink, "in")
         symbols = link.symbols_per_packet
     else:
         amplitude = 0.5
-        tx = semcom.packet_modem_tx(modulation, code=code, sps=sps, amplitude=amplitude, mtu=mtu)
-        chan = semcom.channel_model(channel, snr_db, signal_power=amplitude ** 2, sps=sps,
+        tx = packet_modem_tx(modulation, code=code, sps=sps, amplitude=amplitude, mtu=mtu)
+        chan = channel_model(channel, snr_db, signal_power=amplitude ** 2, sps=sps,
                                     freq_offset=freq_offset, timing_offset=timing_offset,
                                     taps=taps, seed=seed)
-        rx = semcom.packet_modem_rx(modulation, code=code, sps=sps, drop_bad_crc=False, mtu=mtu)
+        rx = packet_modem_rx(modulation, code=code, sps=sps, drop_bad_crc=False, mtu=mtu)
         tb.msg_connect(src, "out", tx, "in")
         tb.connect(tx, chan, rx)
         tb.msg_connect(rx, "out", sink, "in")
