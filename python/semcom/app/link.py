@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 import pmt
@@ -37,6 +36,7 @@ from ..packet_modem_tx import packet_modem_tx
 from ..symbol_link import symbol_link
 
 from ..core import registry
+from ..core.fastlink import LinkRun  # one result type for both engines
 from ..phy import fec as semfec
 
 __all__ = ["LinkRun", "run_packets", "WAVEFORMS"]
@@ -44,28 +44,6 @@ __all__ = ["LinkRun", "run_packets", "WAVEFORMS"]
 WAVEFORMS = registry.keys(registry.WAVEFORMS)
 _TX_INDEX = pmt.intern("semcom_tx_index")
 _CRC_OK = pmt.intern("crc_ok")
-
-
-@dataclass
-class LinkRun:
-    """What came out of one run.
-
-    ``received``: ``(data, crc_ok)`` per packet in arrival order. ``symbols``: channel
-    symbols sent. ``bit_errors``/``bits_compared``: payload bit errors of the packets that
-    came out (symbol path; ``None`` for the full waveform).
-    """
-
-    received: list = field(default_factory=list)
-    sent: int = 0
-    symbols: int = 0
-    wall_s: float = 0.0
-    bit_errors: int | None = None
-    bits_compared: int | None = None
-    crc_failures: int = 0
-
-    @property
-    def lost(self) -> int:
-        return self.sent - len(self.received)
 
 
 class _source(gr.basic_block):

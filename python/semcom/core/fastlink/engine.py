@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import registry
 from .. import softvalues as sv
 from .bp import DEFAULT_MAX_ITER, decode
 from .crc import CRC_BYTES, crc32_bytes
@@ -47,7 +48,7 @@ from .ldpc import LdpcCode, load_code
 __all__ = ["LinkRun", "transmit", "CHANNELS", "modulate", "soft_components",
            "frame_geometry", "symbols_per_packet"]
 
-CHANNELS = ("awgn", "rayleigh", "multipath")
+CHANNELS = registry.keys(registry.CHANNELS)
 
 # Packets are processed in chunks of about this many code bits, so that a sweep point of
 # any size runs in bounded memory (float32 LLRs: 4 bytes per bit).
@@ -56,7 +57,8 @@ _CHUNK_BITS = 1 << 21
 
 @dataclass
 class LinkRun:
-    """What came out of one run of the link (the fields of ``app.link.LinkRun``).
+    """What came out of one run of the link, through either engine (``transmit`` here,
+    ``app.link.run_packets`` through GNU Radio; ``codewords``/``iterations`` are 0 there).
 
     Attributes:
         received: ``(data, crc_ok)`` per packet, in order: ``data`` the decoded payload
@@ -176,8 +178,7 @@ def transmit(packets, *, snr_db: float, channel: str = "awgn", modulation: str =
             raise ValueError("give the LDPC code: code_alist (path of an alist file, e.g. "
                              "phy.fec.alist_path('n1800_r05')) or code (an LdpcCode)")
         code = load_code(code_alist)
-    if channel not in CHANNELS:
-        raise ValueError(f"channel must be one of {CHANNELS}, got {channel!r}")
+    registry.check(registry.CHANNELS, channel, "channel")
     bps = sv.bits_per_symbol(modulation)
     taps_arr = _check_taps(taps) if channel == "multipath" else np.ones(1, np.complex128)
     packets = [bytes(p) for p in packets]
