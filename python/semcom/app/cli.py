@@ -95,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="AESC-I .pt (default: the shipped one)")
     p.add_argument("--classifier", default=None, help="classifier .pt (default: the shipped one)")
     p.add_argument("--limit", type=int, default=None, help="use only the first N test images")
+    p.add_argument("--lpips-backbone", default=None, metavar="FILE",
+                   help="ImageNet AlexNet checkpoint for LPIPS (default: $SEMCOM_LPIPS_BACKBONE, "
+                        "else torch hub's cache)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
 
     p = sub.add_parser("blob", help="write or inspect a decoder model blob")
@@ -233,6 +236,7 @@ def _cmd_train(args):
 def _cmd_evaluate(args):
     from ..core import datasets as ds
     from ..core.evaluate import evaluate_model
+    from ..core.scoring import load_scorer
     from ..core.zoo import load_aesc, load_classifier
 
     model = load_aesc(args.dataset, args.zdim, args.model)
@@ -241,7 +245,8 @@ def _cmd_evaluate(args):
     images, labels = test.images, test.labels
     if args.limit:
         images, labels = images[: args.limit], labels[: args.limit]
-    result = evaluate_model(model, classifier, images, labels)
+    scorer, reason = load_scorer(args.lpips_backbone)
+    result = evaluate_model(model, classifier, images, labels, lpips=scorer, lpips_reason=reason)
     if args.json:
         print(json.dumps(result, indent=2))
     else:

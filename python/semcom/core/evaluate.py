@@ -67,8 +67,13 @@ def classify(classifier: Classifier, images, batch: int = 1000) -> np.ndarray:
 
 
 def evaluate_model(model: AESC, classifier: Classifier, images_u8: np.ndarray,
-                   labels: np.ndarray) -> dict:
-    """All figures of one model on one image set (see ``semcom evaluate``)."""
+                   labels: np.ndarray, lpips=None, lpips_reason: str | None = None,
+                   lpips_size: int = 64) -> dict:
+    """All figures of one model on one image set (see ``semcom evaluate``).
+
+    ``lpips``: an LPIPS scorer (:func:`.perceptual.load_lpips`), or ``None`` with
+    ``lpips_reason`` saying why it is unavailable (then ``lpips`` is ``None`` in the result).
+    """
     t0 = time.time()
     tx = transmit_noiseless(model, images_u8)
     pred_orig = classify(classifier, images_u8)
@@ -103,5 +108,8 @@ def evaluate_model(model: AESC, classifier: Classifier, images_u8: np.ndarray,
         "recognition_rate_ratio_ci95": [ci_recon[0] / acc_orig, ci_recon[1] / acc_orig],
         "psnr_db": metrics.psnr(images_u8, tx.recon),
         "ssim": metrics.ssim(images_u8, tx.recon),
+        "lpips": (metrics.mean_interval(lpips.score(images_u8, tx.recon, size=lpips_size))[0]
+                  if lpips is not None else None),
+        "lpips_unavailable": None if lpips is not None else lpips_reason,
         "seconds": round(time.time() - t0, 1),
     }
