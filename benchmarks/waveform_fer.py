@@ -26,7 +26,7 @@ Usage::
 
     python3 benchmarks/waveform_fer.py [--packets 200] [--modulations bpsk,qpsk]
         [--payloads 64,1000] [--freq-offset 0.002] [--timing-offset 1.0001] [--gap 500]
-        [--grid -2:8:1] [--silence 20] [--dynamic 200] [--json out.json]
+        [--grid-bpsk=-2:8:1] [--silence 20] [--dynamic 200] [--json out.json]
 
 Es/N0 is per channel symbol; the channel's noise voltage is ``amplitude * sqrt(sps /
 10**(Es/N0 / 10))`` with ``amplitude`` the RMS amplitude of the transmitted burst.
