@@ -60,8 +60,9 @@ class packet_modem_rx(gr.hier_block2):
         ``crc_ok`` False (their payload then holds decoding errors).
       max_iter: LDPC decoder iterations per codeword.
       max_freq: largest carrier offset searched, cycles per sample (0 < max_freq < 0.25).
-      threshold: preamble detection threshold (false detections per noise sample about
-        exp(-threshold); each costs one header check); 8..60.
+      threshold: first-stage preamble detection threshold (candidates per noise sample
+        about exp(-threshold); each costs one coherent preamble search, which confirms or
+        rejects it); 8..60.
       equalizer: ``'auto'`` (per burst: the T/2 equaliser when the preamble shows
         inter-symbol interference, else gain only), ``'on'`` or ``'off'``.
       eq_span: equaliser half-length in symbols (1..8; 4 * eq_span + 1 taps).
@@ -71,7 +72,7 @@ class packet_modem_rx(gr.hier_block2):
     """
 
     def __init__(self, modulation="qpsk", code=semfec.DEFAULT_CODE, sps=2, rolloff=0.35,
-                 drop_bad_crc=True, max_iter=50, max_freq=0.02, threshold=18.0,
+                 drop_bad_crc=True, max_iter=50, max_freq=0.02, threshold=11.0,
                  equalizer="auto", eq_span=3, decoder="stock", mtu=1500):
         gr.hier_block2.__init__(self, "semcom_packet_modem_rx",
                                 gr.io_signature(1, 1, gr.sizeof_gr_complex),

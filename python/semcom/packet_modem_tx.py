@@ -25,7 +25,7 @@ _SEQ = pmt.intern("semcom_seq")
 
 
 class packet_modem_tx(gr.hier_block2):
-    """Packet modem transmitter (stock GNU Radio blocks + thin PDU glue).
+    """Packet modem transmitter (stock CRC, LDPC encoder and pulse shaping + PDU glue).
 
     Input message port ``in``: PDUs (metadata dict, u8vector of 1..``mtu`` bytes). The
     metadata is not transmitted. PDUs that are not u8 vectors of a valid length are

@@ -42,7 +42,7 @@ class burst_sync(gr.sync_block):
         threshold, max_freq, equalizer, eq_span: see :class:`BurstReceiver`.
     """
 
-    def __init__(self, fmt, parse_header, body_len, header_bits=32, threshold=18.0,
+    def __init__(self, fmt, parse_header, body_len, header_bits=32, threshold=11.0,
                  max_freq=0.02, equalizer="auto", eq_span=3):
         gr.sync_block.__init__(self, name="semcom_burst_sync", in_sig=[np.complex64],
                                out_sig=None)
