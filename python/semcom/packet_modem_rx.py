@@ -8,6 +8,7 @@ import pmt
 from gnuradio import digital, fec, gr, pdu
 
 from .core import softvalues
+from .core.burstsync import EQUALIZER_MODES
 from .phy import fec as semfec
 from .phy.burst_sync import burst_sync
 from .phy.glue import msg_map
@@ -15,11 +16,12 @@ from .phy.waveform import (CRC_BYTES, HEADER_BITS, MAX_PAYLOAD, body_symbols,
                            bits_per_symbol, burst_format, check_modulation, check_params,
                            parse_header, shortening)
 
-__all__ = ["packet_modem_rx", "DECODERS"]
+__all__ = ["packet_modem_rx", "DECODERS", "EQUALIZERS"]
 
 _NBYTES_KEY = "semcom_nbytes"       # payload + CRC bytes, from the header
 _SEQ_KEY = "semcom_seq"
 DECODERS = ("stock", "fast")
+EQUALIZERS = EQUALIZER_MODES            # 'auto', 'on', 'off'
 
 
 class packet_modem_rx(gr.hier_block2):
@@ -118,8 +120,8 @@ class packet_modem_rx(gr.hier_block2):
             raise ValueError(f"max_freq must be in (0, 0.25) cycles/sample, not {max_freq!r}")
         if not 8 <= float(threshold) <= 60:
             raise ValueError(f"threshold must be in 8..60, not {threshold!r}")
-        if equalizer not in ("auto", "on", "off"):
-            raise ValueError(f"equalizer must be 'auto', 'on' or 'off', not {equalizer!r}")
+        if equalizer not in EQUALIZERS:
+            raise ValueError(f"equalizer must be one of {EQUALIZERS}, not {equalizer!r}")
         if not 1 <= int(eq_span) <= 8:
             raise ValueError(f"eq_span must be in 1..8 symbols, not {eq_span!r}")
         if decoder not in DECODERS:
