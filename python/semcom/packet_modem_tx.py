@@ -112,9 +112,15 @@ class packet_modem_tx(gr.hier_block2):
         self.pulse.declare_sample_delay(0)
         self.burst_len = blocks.tagged_stream_multiply_length(gr.sizeof_gr_complex,
                                                               _TX_LEN_KEY, self.sps)
-        # tagged-stream blocks need a whole burst in their buffers
-        self.to_stream.set_min_output_buffer(0, 2 * (self.burst_samples(self.mtu) // self.sps)
-                                             + 4096)
+        # Tagged-stream blocks need a whole burst in their buffers. More than that: when
+        # the upstream message blocks finish (an image source at the end of its images),
+        # pdu_to_tagged_stream finishes too and drops the PDUs still queued at its input,
+        # so the bursts a slower receiver has not taken yet must already be in the stream
+        # buffers: room for 2**18 symbols (about 1 s of bursts at 0.25 Msymbol/s).
+        syms = max(2 * (self.burst_samples(self.mtu) // self.sps) + 4096, 1 << 18)
+        self.to_stream.set_min_output_buffer(0, syms)
+        self.pulse.set_min_output_buffer(0, syms * self.sps)
+        self.burst_len.set_min_output_buffer(0, syms * self.sps)
         self.msg_connect(self.assemble, "out", self.to_stream, "pdus")
         self.connect(self.to_stream, self.pulse, self.burst_len, self)
 
