@@ -15,30 +15,32 @@ from gnuradio import blocks, digital, fec, filter, gr, pdu
 
 from .phy import fec as semfec
 from .phy.glue import msg_map
-from .phy.waveform import (CRC_BYTES, HEADER_BITS, HEADER_LEN_KEY, HEADER_REPEAT,
-                           HEADER_SEQ_KEY, HEADER_SYMBOLS, MAX_PAYLOAD, RRC_SPAN,
-                           bits_per_symbol, check_modulation, check_params, header_points,
-                           num_codewords, payload_points, preamble_bits, rrc_taps,
-                           rx_latency_symbols)
+from .phy.waveform import (CRC_BYTES, HEADER_REPEAT, MAX_PAYLOAD, RRC_SPAN, body_symbols,
+                           bits_per_symbol, burst_format, check_modulation, check_params,
+                           header_axis, header_bits, map_bits, num_codewords, rrc_taps,
+                           rx_latency_symbols, shortening)
 
 __all__ = ["packet_modem_tx"]
 
 _TX_LEN_KEY = "packet_len"
+_NBYTES = pmt.intern("semcom_nbytes")
+_SEQ = pmt.intern("semcom_seq")
 
 
 class packet_modem_tx(gr.hier_block2):
-    """Packet modem transmitter (stock GNU Radio blocks + thin PDU glue).
+    """Packet modem transmitter (stock CRC, LDPC encoder and pulse shaping + PDU glue).
 
     Input message port ``in``: PDUs (metadata dict, u8vector of 1..``mtu`` bytes). The
     metadata is not transmitted. PDUs that are not u8 vectors of a valid length are
     dropped with a warning.
 
     Output stream: complex baseband, ``sps`` samples per symbol, root-raised-cosine pulse
-    shaped. Each PDU becomes one burst (zeros, training, sync word, header, LDPC-coded
-    payload, zeros) whose first sample carries a ``packet_len`` tag with the burst length
-    in samples (a UHD sink transmits it as one burst). Bursts follow each other with no
-    gap other than their zero padding; the stream only advances when PDUs arrive, so a
-    simulation needs no throttle.
+    shaped. Each PDU becomes one burst (:mod:`gnuradio.semcom.phy.waveform`: zeros,
+    preamble, header and LDPC-coded payload in chunks with pilot blocks, zeros) whose first
+    sample carries a ``packet_len`` tag with the burst length in samples (a UHD sink
+    transmits it as one burst). Bursts follow each other with no gap other than their
+    zero padding; the stream only advances when PDUs arrive, so a simulation needs no
+    throttle.
 
     Parameters:
       modulation: payload modulation, ``'bpsk'`` or ``'qpsk'`` (Gray).
@@ -64,12 +66,10 @@ class packet_modem_tx(gr.hier_block2):
                                 gr.io_signature(1, 1, gr.sizeof_gr_complex))
         self._check_settings(modulation, code, sps, rolloff, amplitude, pre_pad, post_pad, mtu)
         self.packets = 0
+        self._seq = 0
         self.message_port_register_hier_in("in")
-        self._pre_bits = preamble_bits()
-        self._lead = np.full(self.pre_pad, 2, dtype=np.uint8)   # symbol 2 of hdr_map: 0
+        self._fmt = burst_format(self.modulation, self.sps, self.rolloff)
         self._build_framing()
-        self._build_header_path()
-        self._build_payload_path()
         self._build_burst()
 
     # ---- construction steps --------------------------------------------------------------
@@ -92,60 +92,40 @@ class packet_modem_tx(gr.hier_block2):
         self.bps = bits_per_symbol(self.modulation)
 
     def _build_framing(self):
-        """PDU -> CRC-32 -> header and payload PDUs (bits) -> LDPC encoder."""
+        """PDU -> CRC-32 -> information bits -> LDPC encoder -> burst symbols."""
         log = gr.logger("semcom_packet_modem_tx")
         self.validate = msg_map("semcom_tx_validate", self._validate, log)
         self.crc = digital.crc_append(32, 0x04C11DB7, 0xFFFFFFFF, 0xFFFFFFFF, True, True,
                                       False, 0)
-        self.hdr_format = digital.header_format_crc(HEADER_LEN_KEY, HEADER_SEQ_KEY)
-        self.formatter = digital.protocol_formatter_async(self.hdr_format)
-        self.hdr_glue = msg_map("semcom_tx_header", self._header_bits, log)
         self.pld_glue = msg_map("semcom_tx_pad", self._payload_bits, log)
         self.encoder = fec.async_encoder(semfec.make_ldpc_encoder(self.code), False, False,
                                          False, (MAX_PAYLOAD + CRC_BYTES) * 8 * 4)
-
+        self.assemble = msg_map("semcom_tx_burst", self._burst_symbols, log)
         self.msg_connect(self, "in", self.validate, "in")
         self.msg_connect(self.validate, "out", self.crc, "in")
-        self.msg_connect(self.crc, "out", self.formatter, "in")
-        self.msg_connect(self.formatter, "header", self.hdr_glue, "in")
-        self.msg_connect(self.formatter, "payload", self.pld_glue, "in")
+        self.msg_connect(self.crc, "out", self.pld_glue, "in")
         self.msg_connect(self.pld_glue, "out", self.encoder, "in")
-
-    def _build_header_path(self):
-        """Header bits -> BPSK on the header axis."""
-        self.hdr_stream = pdu.pdu_to_tagged_stream(gr.types.byte_t, _TX_LEN_KEY)
-        self.hdr_map = digital.chunks_to_symbols_bc(header_points(self.modulation) + [0j], 1)
-        self.msg_connect(self.hdr_glue, "out", self.hdr_stream, "pdus")
-
-    def _build_payload_path(self):
-        """Coded bits -> bps-bit symbols (first bit the MSB) -> points."""
-        self.pld_stream = pdu.pdu_to_tagged_stream(gr.types.byte_t, _TX_LEN_KEY)
-        self.pld_repack = blocks.repack_bits_bb(1, self.bps, _TX_LEN_KEY, False,
-                                                gr.GR_MSB_FIRST)
-        self.pld_map = digital.chunks_to_symbols_bc(payload_points(self.modulation), 1)
-        self.msg_connect(self.encoder, "out", self.pld_stream, "pdus")
+        self.msg_connect(self.encoder, "out", self.assemble, "in")
 
     def _build_burst(self):
-        """Header, payload and trailing zeros muxed into one burst, pulse shaped, tagged."""
-        # trailing zeros: an endless tagged stream of post_pad-long zero blocks, one per burst
-        tail_tag = gr.tag_utils.python_to_tag(
-            (0, pmt.intern(_TX_LEN_KEY), pmt.from_long(self.post_pad), pmt.intern("tail")))
-        self.tail = blocks.vector_source_c([0j] * self.post_pad, True, 1, [tail_tag])
-        self.mux = blocks.tagged_stream_mux(gr.sizeof_gr_complex, _TX_LEN_KEY, 0)
+        """Burst symbols -> tagged stream -> RRC pulse shaping -> burst length in samples."""
+        self.to_stream = pdu.pdu_to_tagged_stream(gr.types.complex_t, _TX_LEN_KEY)
         self.pulse = filter.interp_fir_filter_ccf(
             self.sps, list(rrc_taps(self.sps, self.rolloff) * self.amplitude))
         self.pulse.declare_sample_delay(0)
         self.burst_len = blocks.tagged_stream_multiply_length(gr.sizeof_gr_complex,
                                                               _TX_LEN_KEY, self.sps)
-        # tagged-stream blocks need a whole burst in their buffers
-        max_syms = self.burst_samples(self.mtu) // self.sps
-        for blk in (self.hdr_stream, self.hdr_map, self.pld_stream, self.pld_repack,
-                    self.pld_map, self.mux):
-            blk.set_min_output_buffer(0, 2 * max_syms * self.bps + 4096)
-        self.connect(self.hdr_stream, self.hdr_map, (self.mux, 0))
-        self.connect(self.pld_stream, self.pld_repack, self.pld_map, (self.mux, 1))
-        self.connect(self.tail, (self.mux, 2))
-        self.connect(self.mux, self.pulse, self.burst_len, self)
+        # Tagged-stream blocks need a whole burst in their buffers. More than that: when
+        # the upstream message blocks finish (an image source at the end of its images),
+        # pdu_to_tagged_stream finishes too and drops the PDUs still queued at its input,
+        # so the bursts a slower receiver has not taken yet must already be in the stream
+        # buffers: room for 2**18 symbols (about 1 s of bursts at 0.25 Msymbol/s).
+        syms = max(2 * (self.burst_samples(self.mtu) // self.sps) + 4096, 1 << 18)
+        self.to_stream.set_min_output_buffer(0, syms)
+        self.pulse.set_min_output_buffer(0, syms * self.sps)
+        self.burst_len.set_min_output_buffer(0, syms * self.sps)
+        self.msg_connect(self.assemble, "out", self.to_stream, "pdus")
+        self.connect(self.to_stream, self.pulse, self.burst_len, self)
 
     # ---- glue ----------------------------------------------------------------------------
     def _validate(self, msg):
@@ -155,24 +135,35 @@ class packet_modem_tx(gr.hier_block2):
         if not 1 <= size <= self.mtu:
             raise ValueError(f"payload of {size} bytes; must be 1..{self.mtu}")
         self.packets += 1
-        return pmt.cons(pmt.make_dict(), pmt.cdr(msg))     # metadata stays here
-
-    def _header_bits(self, msg):
-        hdr = np.asarray(pmt.u8vector_elements(pmt.cdr(msg)), dtype=np.uint8)
-        hdr_bits = np.repeat(np.unpackbits(hdr)[:HEADER_BITS], HEADER_REPEAT)
-        bits = np.concatenate([self._lead, self._pre_bits, hdr_bits])
-        return pmt.cons(pmt.make_dict(), pmt.init_u8vector(len(bits), bits))
+        meta = pmt.dict_add(pmt.make_dict(), _SEQ, pmt.from_long(self._seq))
+        self._seq = (self._seq + 1) % 4096
+        return pmt.cons(meta, pmt.cdr(msg))     # upstream metadata stays here
 
     def _payload_bits(self, msg):
         data = np.asarray(pmt.u8vector_elements(pmt.cdr(msg)), dtype=np.uint8)
         ncw = num_codewords(len(data), self.k)
         bits = np.zeros(ncw * self.k, dtype=np.uint8)
         bits[:8 * len(data)] = np.unpackbits(data)
-        return pmt.cons(pmt.make_dict(), pmt.init_u8vector(len(bits), bits))
+        meta = pmt.dict_add(pmt.car(msg), _NBYTES, pmt.from_long(len(data)))
+        return pmt.cons(meta, pmt.init_u8vector(len(bits), bits))
+
+    def _burst_symbols(self, msg):
+        """Coded bits (+ length and counter in the metadata) -> the burst's symbols."""
+        meta = pmt.car(msg)
+        nbytes = pmt.to_long(pmt.dict_ref(meta, _NBYTES, pmt.from_long(0)))
+        seq = pmt.to_long(pmt.dict_ref(meta, _SEQ, pmt.from_long(0)))
+        coded = np.asarray(pmt.u8vector_elements(pmt.cdr(msg)), dtype=np.uint8)
+        _, sent = shortening(nbytes, self.n, self.k, self.bps)
+        a = header_axis(self.modulation)
+        hdr = np.tile(header_bits(nbytes, seq), HEADER_REPEAT)
+        body = np.concatenate([np.where(hdr > 0, a, -a).astype(np.complex64),
+                               map_bits(coded[:sent], self.modulation)])
+        syms = np.concatenate([np.zeros(self.pre_pad, dtype=np.complex64),
+                               self._fmt.assemble(body),
+                               np.zeros(self.post_pad, dtype=np.complex64)])
+        return pmt.cons(pmt.make_dict(), pmt.init_c32vector(len(syms), syms))
 
     def burst_samples(self, payload_bytes: int) -> int:
         """Samples of the burst that carries a ``payload_bytes``-byte PDU."""
-        ncw = num_codewords(payload_bytes + CRC_BYTES, self.k)
-        symbols = (len(self._pre_bits) + HEADER_SYMBOLS + ncw * self.n // self.bps
-                   + self.pre_pad + self.post_pad)
-        return symbols * self.sps
+        body = body_symbols(payload_bytes + CRC_BYTES, self.n, self.k, self.bps)
+        return (self._fmt.burst_symbols(body) + self.pre_pad + self.post_pad) * self.sps

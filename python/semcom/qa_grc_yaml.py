@@ -43,6 +43,8 @@ BLOCK_CONSTANTS = {
     ("image_source", "source"): "SOURCES",
     ("metrics_sink", "classifier"): "CLASSIFIERS",
     ("semantic_encoder", "dataset"): "DATASET_CHOICES",
+    ("packet_modem_rx", "equalizer"): "EQUALIZERS",
+    ("packet_modem_rx", "decoder"): "DECODERS",
 }
 BOOL_OPTIONS = ["True", "False"]
 

@@ -149,8 +149,8 @@ class qa_packet_modem(gr_unittest.TestCase):
         sent = {p.tobytes() for p in payloads}
         exact = [d for m, d in got if m["crc_ok"] and d.tobytes() in sent]
         print(f"\nBPSK sps=4: sent {len(payloads)}, byte-exact {len(exact)}")
-        # the very first burst may be lost while the loops acquire the offset
-        self.assertGreaterEqual(len(exact), len(payloads) - 1)
+        # the first burst too: nothing has to pull in
+        self.assertEqual(len(exact), len(payloads))
         self.assertEqual(len(exact), len(got))
 
     def test_003_noise_and_garbage_give_nothing(self):
@@ -177,16 +177,16 @@ class qa_packet_modem(gr_unittest.TestCase):
         self.assertEqual(rx.stats["headers"], 0)
 
     def test_004_low_snr_flags_bad_crc(self):
-        """At Es/N0 3 dB some packets fail: with drop_bad_crc=False they come out flagged
+        """At Es/N0 1 dB (QPSK) some packets fail: with drop_bad_crc=False they come out flagged
         crc_ok False (payload_len and length still consistent); the default receiver on
         the same signal emits only good, byte-exact packets."""
         rng = np.random.default_rng(4)
         payloads = [rng.integers(0, 256, 400, dtype=np.uint8) for _ in range(16)]
-        keep, drop = self._loopback(payloads, 3.0, freq=0.002, epsilon=1.0001, timeout=30,
+        keep, drop = self._loopback(payloads, 1.0, freq=0.002, epsilon=1.0001, timeout=30,
                                     rx_kwargs=[{"drop_bad_crc": False}, {}], seed=11,
                                     quiet=3.0)
         bad = [m for m, _ in keep if not m["crc_ok"]]
-        print(f"\nEs/N0 3 dB: sent {len(payloads)}, drop_bad_crc=False emitted {len(keep)} "
+        print(f"\nEs/N0 1 dB: sent {len(payloads)}, drop_bad_crc=False emitted {len(keep)} "
               f"({len(bad)} crc_ok False), drop_bad_crc=True emitted {len(drop)}")
         self.assertGreaterEqual(len(bad), 1)
         sent = {p.tobytes() for p in payloads}
@@ -261,6 +261,105 @@ class qa_packet_modem(gr_unittest.TestCase):
         got = _received(dbg)
         self.assertEqual(len(got), 1)
         self.assertTrue(np.array_equal(got[0][1], second))
+
+    def test_007_implementation_loss(self):
+        """The implementation loss at one operating point, with a safe margin. BPSK, 64-byte
+        payloads, carrier offset 0.01 cycles/sample (the end of the specified range) and a
+        100 ppm sample-clock offset, at Es/N0 -1.35 dB: 1.0 dB above the symbol-level
+        link's 1 % FER point (-2.35 dB, core.fastlink, 1000 packets; symbol_link agrees).
+        A loss within 1 dB means FER <= 1 % here; the test fails only above 3 %
+        (P(>= 7 failures of 200 | FER 1 %) = 0.5 %, and the measured FER there is lower:
+        docs/link.md)."""
+        rng = np.random.default_rng(77)
+        payloads = [rng.integers(0, 256, 64, dtype=np.uint8) for _ in range(200)]
+        (got,) = self._loopback(payloads, -1.35, freq=0.01, epsilon=1.0001, modulation="bpsk",
+                                timeout=120, seed=21, quiet=4.0)
+        sent = {p.tobytes() for p in payloads}
+        exact = sum(1 for m, d in got if m["crc_ok"] and d.tobytes() in sent)
+        print(f"\nBPSK 64 B at Es/N0 -1.35 dB, f 0.01, 100 ppm: {exact}/{len(payloads)}")
+        self.assertGreaterEqual(exact, len(payloads) - 6)
+
+    def test_008_equalizer_fixed_multipath(self):
+        """A fixed multipath channel (paths at 0, 1.0, 2.5 and 4.0 samples, magnitudes 1,
+        0.5, 0.3, 0.15 normalised, fixed phases) at Es/N0 14 dB: with the equaliser trained
+        on the preamble ('auto' decides to use it) every packet arrives; without it
+        ('off') most are lost."""
+        n = np.arange(12)
+        taps = np.zeros(12, dtype=complex)
+        for delay, mag, phase in ((0.0, 1.0, 0.0), (1.0, 0.5, 2.1), (2.5, 0.3, -1.3),
+                                  (4.0, 0.15, 0.7)):
+            taps += mag * np.exp(1j * phase) * np.sinc(n - delay) * np.hamming(12)
+        taps /= np.sqrt(np.sum(np.abs(taps) ** 2))
+        rng = np.random.default_rng(8)
+        payloads = [rng.integers(0, 256, size, dtype=np.uint8) for size in (1000, 64) * 6]
+        src = _pdu_source()
+        tx = semcom.packet_modem_tx("qpsk", amplitude=0.5)
+        chan = channels.channel_model(noise_voltage=_noise_voltage(14.0), frequency_offset=0.003,
+                                      epsilon=1.00005, taps=list(taps), noise_seed=4,
+                                      block_tags=False)
+        rx_eq = semcom.packet_modem_rx("qpsk")
+        rx_off = semcom.packet_modem_rx("qpsk", equalizer="off")
+        dbg_eq, dbg_off = blocks.message_debug(), blocks.message_debug()
+        self.tb.msg_connect(src, "out", tx, "in")
+        self.tb.connect(tx, chan, rx_eq)
+        self.tb.connect(chan, rx_off)
+        self.tb.msg_connect(rx_eq, "out", dbg_eq, "store")
+        self.tb.msg_connect(rx_off, "out", dbg_off, "store")
+        self.tb.start()
+        for data in payloads:
+            src.send(_pdu(data))
+        _wait_quiet(lambda: (dbg_eq.num_messages(), dbg_off.num_messages()), 4.0, 90)
+        self.tb.stop()
+        self.tb.wait()
+        sent = {p.tobytes() for p in payloads}
+        eq = [m for m, d in _received(dbg_eq) if d.tobytes() in sent]
+        off = [m for m, d in _received(dbg_off) if d.tobytes() in sent]
+        print(f"\nmultipath, Es/N0 14 dB: equaliser {len(eq)}/{len(payloads)}, "
+              f"without {len(off)}/{len(payloads)}")
+        self.assertEqual(len(eq), len(payloads))
+        self.assertTrue(all(m["equalized"] for m in eq))
+        self.assertLessEqual(len(off), len(payloads) // 2)
+
+    def test_009_first_burst_after_silence(self):
+        """Bursts that each follow a long stretch of noise alone (0.2 s at 1 Msps), at a
+        level a thousand times below the loopback's and Es/N0 3 dB (QPSK, 1 dB above the
+        symbol-level link's 1 % point), with a carrier offset of -0.008 cycles/sample:
+        each is received (nothing in the receiver adapts to the noise in between)."""
+        src = _pdu_source()
+        tx = semcom.packet_modem_tx("qpsk", amplitude=0.5)
+        snk = blocks.vector_sink_c()
+        self.tb.msg_connect(src, "out", tx, "in")
+        self.tb.connect(tx, snk)
+        self.tb.start()
+        rng = np.random.default_rng(9)
+        payloads = [rng.integers(0, 256, 64, dtype=np.uint8) for _ in range(6)]
+        for data in payloads:
+            src.send(_pdu(data))
+        total = 6 * tx.burst_samples(64)
+        _wait(lambda: len(snk.data()) >= total, 10)
+        self.tb.stop()
+        self.tb.wait()
+        bursts = np.asarray(snk.data())[:total].reshape(6, -1)
+        silence = 200000
+        x = np.concatenate([np.concatenate([np.zeros(silence, complex), b]) for b in bursts])
+        x = 1e-3 * x * np.exp(-2j * np.pi * 0.008 * np.arange(len(x)))
+        sigma = 1e-3 * _noise_voltage(3.0)
+        x = x + sigma * np.sqrt(0.5) * (rng.standard_normal(len(x))
+                                        + 1j * rng.standard_normal(len(x)))
+        tb = gr.top_block()
+        vs = blocks.vector_source_c(x.astype(np.complex64).tolist())
+        rx = semcom.packet_modem_rx("qpsk")
+        dbg = blocks.message_debug()
+        tb.connect(vs, rx)
+        tb.msg_connect(rx, "out", dbg, "store")
+        tb.start()
+        _wait(lambda: dbg.num_messages() >= len(payloads), 60)
+        time.sleep(0.3)
+        tb.stop()
+        tb.wait()
+        got = [d.tobytes() for _, d in _received(dbg)]
+        print(f"\nafter silence: {len(got)}/{len(payloads)}")
+        self.assertEqual(got, [p.tobytes() for p in payloads])
 
 
 if __name__ == "__main__":

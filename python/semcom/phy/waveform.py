@@ -3,24 +3,31 @@
 
 """The burst waveform of packet_modem_tx / packet_modem_rx, and the payload constellations.
 
-The burst::
+The burst (symbols; zeros before and after it are the transmitter's padding)::
 
-    | zeros | training | sync word | header  | payload (LDPC codewords)  | zeros    |
-      16 sym  32 sym     64 sym      96 sym    ncw * n / bits per symbol   128 sym
+    | zeros | preamble | chunk 0 = header | pilot | chunk 1 | pilot | ... | last chunk | pilot | zeros |
+              256 sym    512 sym            32      512               32     <= 512        32
 
-* training: 32 pseudo-random symbols (fixed) for the receiver's loops to settle;
-* sync word: the 64-bit ``digital.packet_utils.default_access_code``; the receiver finds
-  it with ``correlate_access_code_bb`` in each phase ambiguity of its Costas loop;
-* header: ``digital.header_format_crc`` (12-bit length in bytes of payload + CRC-32,
-  12-bit packet counter, CRC-8), 32 bits, each sent 3 times (soft-combined by the
-  receiver);
-* training, sync word and header are BPSK on the axis ``a`` (1 in BPSK mode, exp(j pi/4)
-  in QPSK mode: points of the payload constellation, so one Costas loop serves it all);
+* preamble: :data:`PREAMBLE_SYMBOLS` fixed pseudo-random symbols; the receiver
+  (:mod:`gnuradio.semcom.core.burstsync`) detects it by a differential correlation that
+  no carrier offset weakens and estimates timing, frequency, gain and (optionally) an
+  equaliser from it;
+* body = header + payload, cut into chunks of :data:`PILOT_SPACING` symbols, each chunk
+  followed by a block of :data:`PILOT_SYMBOLS` known pilot symbols (the last, partial
+  chunk too), from which the receiver tracks phase, amplitude and sample clock;
+* header: 32 bits (:func:`header_bits`: 12-bit length in bytes of payload + CRC-32, 12-bit
+  packet counter, CRC-8), the whole word sent :data:`HEADER_REPEAT` = 16 times (soft-
+  combined by the receiver: 12 dB more energy per bit than a payload symbol, so the
+  header fails far less often than the LDPC-coded payload at any Es/N0);
+* preamble, header and pilots are BPSK on the axis ``a`` (1 in BPSK mode, exp(j pi/4) in
+  QPSK mode: points of the payload constellation);
 * payload: the PDU bytes + CRC-32 (``digital.crc_append``), as bits, zero-padded to a
   whole number ``ncw`` of LDPC information words (the header carries the true length),
   LDPC-encoded (``fec.async_encoder`` with the stock encoder of
-  :mod:`gnuradio.semcom.phy.fec`), BPSK or Gray QPSK
-  (:data:`gnuradio.semcom.core.registry.MODULATIONS`);
+  :mod:`gnuradio.semcom.phy.fec`), shortened as in ``symbol_link`` (the padding's code
+  bits, the last of the frame with the systematic encoder, are not sent; the receiver
+  re-inserts them as known zeros), BPSK or Gray QPSK
+  (:data:`gnuradio.semcom.core.registry.MODULATIONS`, first bit of a pair the MSB);
 * pulse shaping: root raised cosine, ``RRC_SPAN`` symbols long, ``sps`` samples/symbol.
 """
 
@@ -34,40 +41,66 @@ from gnuradio.filter import firdes
 
 from ..core import registry
 
-__all__ = ["MODULATIONS", "SYNC_WORD", "TRAINING_SYMBOLS", "HEADER_BITS", "HEADER_REPEAT",
-           "HEADER_SYMBOLS", "HEADER_LEN_KEY", "HEADER_SEQ_KEY", "CRC_BYTES", "MAX_PAYLOAD",
-           "RRC_SPAN", "sync_bits", "training_bits", "preamble_bits", "header_axis",
+__all__ = ["MODULATIONS", "PREAMBLE_SYMBOLS", "PILOT_SYMBOLS", "PILOT_SPACING", "HEADER_BITS",
+           "HEADER_REPEAT", "HEADER_SYMBOLS", "CRC_BYTES", "MAX_PAYLOAD", "RRC_SPAN",
+           "preamble_bits", "pilot_bits", "header_bits", "parse_header", "header_axis",
            "header_points", "payload_points", "bits_per_symbol", "check_modulation",
-           "constellation", "num_codewords", "rrc_taps", "rx_latency_symbols", "check_params"]
+           "constellation", "num_codewords", "shortening", "body_symbols", "burst_format",
+           "map_bits", "rrc_taps", "rx_latency_symbols", "check_params"]
 
 MODULATIONS = registry.keys(registry.MODULATIONS)
-SYNC_WORD = digital.packet_utils.default_access_code      # 64 bits, as a '0'/'1' string
-TRAINING_SYMBOLS = 32
-HEADER_BITS = 32                                           # header_format_crc
-HEADER_REPEAT = 3                                          # each header bit sent 3 times
-HEADER_SYMBOLS = HEADER_BITS * HEADER_REPEAT
-HEADER_LEN_KEY = "semcom_hdr_len"                          # bits of payload + CRC
-HEADER_SEQ_KEY = "semcom_hdr_seq"
+PREAMBLE_SYMBOLS = 256
+PILOT_SYMBOLS = 32
+PILOT_SPACING = 512                                        # body symbols between pilots
+HEADER_BITS = 32
+HEADER_REPEAT = 16                                         # copies of the header word
+HEADER_SYMBOLS = HEADER_BITS * HEADER_REPEAT               # = PILOT_SPACING: one chunk
 CRC_BYTES = 4
 MAX_PAYLOAD = 4095 - CRC_BYTES                             # 12-bit length field
 RRC_SPAN = 12                                              # RRC length in symbols
 _R = math.sqrt(0.5)
 
 
-def sync_bits() -> np.ndarray:
-    return np.array([int(c) for c in SYNC_WORD], dtype=np.uint8)
-
-
-def training_bits() -> np.ndarray:
-    """A fixed pseudo-random sequence. (Alternating symbols would be the strongest timing
-    signal, but they are two tones on the band edges that throw the receiver's band-edge
-    FLL off at every burst; measured: more first-packet losses.)"""
-    return np.random.default_rng(7).integers(0, 2, TRAINING_SYMBOLS).astype(np.uint8)
-
-
 def preamble_bits() -> np.ndarray:
-    """Training + sync word bits, sent before the header bits."""
-    return np.concatenate([training_bits(), sync_bits()])
+    """The preamble: fixed pseudo-random bits (1 -> +a, 0 -> -a)."""
+    return np.random.default_rng(0x5EC0).integers(0, 2, PREAMBLE_SYMBOLS).astype(np.uint8)
+
+
+def pilot_bits() -> np.ndarray:
+    """A pilot block: fixed pseudo-random bits, the same in every block."""
+    return np.random.default_rng(0x91107).integers(0, 2, PILOT_SYMBOLS).astype(np.uint8)
+
+
+def _crc8(bits: np.ndarray) -> int:
+    """CRC-8 (polynomial 0x07, initial value 0, MSB first) of a bit vector."""
+    reg = 0
+    for b in bits:
+        fb = ((reg >> 7) & 1) ^ int(b)
+        reg = ((reg << 1) & 0xFF) ^ (0x07 if fb else 0)
+    return reg
+
+
+def header_bits(nbytes: int, seq: int) -> np.ndarray:
+    """The 32 header bits, MSB first: 12-bit ``nbytes`` (payload + CRC-32), 12-bit ``seq``
+    (packet counter, modulo 4096), CRC-8 over the 24 bits before it."""
+    if not 0 < int(nbytes) < 4096:
+        raise ValueError(f"nbytes must be in 1..4095, not {nbytes!r}")
+    word = (int(nbytes) << 12) | (int(seq) & 0xFFF)
+    bits = np.array([(word >> (23 - i)) & 1 for i in range(24)], dtype=np.uint8)
+    crc = _crc8(bits)
+    return np.concatenate([bits, [(crc >> (7 - i)) & 1 for i in range(8)]]).astype(np.uint8)
+
+
+def parse_header(bits: np.ndarray):
+    """``(nbytes, seq)`` from 32 header bits, or ``None`` when the CRC-8 fails."""
+    bits = np.asarray(bits, dtype=np.uint8)
+    if len(bits) != HEADER_BITS:
+        return None
+    crc = int(np.dot(bits[24:], 1 << np.arange(7, -1, -1)))
+    if _crc8(bits[:24]) != crc:
+        return None
+    word = int(np.dot(bits[:24].astype(np.int64), 1 << np.arange(23, -1, -1)))
+    return word >> 12, word & 0xFFF
 
 
 def header_axis(modulation: str) -> complex:
@@ -108,6 +141,41 @@ def num_codewords(nbytes: int, k: int) -> int:
     return -(-8 * int(nbytes) // int(k))
 
 
+def shortening(nbytes: int, n: int, k: int, bps: int) -> tuple:
+    """``(ncw, sent_bits)``: codewords for ``nbytes`` (payload + CRC) bytes and the code
+    bits sent; the zero padding's code bits (the frame's last) are left out, as many as
+    keep a whole number of symbols (``symbol_link``'s shortening)."""
+    ncw = num_codewords(nbytes, k)
+    pad = ncw * k - 8 * int(nbytes)
+    return ncw, ncw * n - (pad - pad % bps)
+
+
+def body_symbols(nbytes: int, n: int, k: int, bps: int) -> int:
+    """Body symbols (header + payload) of a burst carrying ``nbytes`` payload + CRC bytes."""
+    return HEADER_SYMBOLS + shortening(nbytes, n, k, bps)[1] // bps
+
+
+def map_bits(bits: np.ndarray, modulation: str) -> np.ndarray:
+    """Bits -> unit-energy symbols of the payload constellation (first bit of a QPSK pair
+    the MSB of the symbol value)."""
+    pts = np.asarray(payload_points(modulation), dtype=np.complex64)
+    bits = np.asarray(bits, dtype=np.uint8)
+    if bits_per_symbol(modulation) == 2:
+        return pts[2 * bits[0::2] + bits[1::2]]
+    return pts[bits]
+
+
+def burst_format(modulation: str, sps: int, rolloff: float):
+    """The :class:`gnuradio.semcom.core.burstsync.BurstFormat` of this waveform."""
+    from ..core.burstsync import BurstFormat
+    a = header_axis(modulation)
+    pre = np.where(preamble_bits() > 0, a, -a).astype(np.complex128)
+    pil = np.where(pilot_bits() > 0, a, -a).astype(np.complex128)
+    return BurstFormat(sps=int(sps), rolloff=float(rolloff), span=RRC_SPAN, preamble=pre,
+                       pilot=pil, pilot_spacing=PILOT_SPACING, header_symbols=HEADER_SYMBOLS,
+                       header_axis=a, modulation=modulation)
+
+
 def rrc_taps(sps: int, rolloff: float) -> np.ndarray:
     """RRC pulse, ``RRC_SPAN`` symbols long, normalised to energy ``sps`` (so that unit-energy
     symbols give a unit-power waveform and the matched filter output has unit amplitude)."""
@@ -119,9 +187,8 @@ def rrc_taps(sps: int, rolloff: float) -> np.ndarray:
 def rx_latency_symbols(sps: int = 2) -> int:
     """Zero symbols packet_modem_rx needs after a burst to finish it without further input.
 
-    Its sync word correlator delays the symbols by 64, the FLL by ~16.5 symbols and the
-    matched filter by RRC_SPAN / 2; 128 leaves a margin (measured: 110 suffice at sps 2
-    and 4)."""
+    Its matched filter reaches RRC_SPAN / 2 symbols past the last pilot, its equaliser and
+    timing search a few more; 128 leaves a margin for a sample-clock offset too."""
     return 128
 
 
