@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Frame error rate of the full waveform against the symbol-level link, and where packets go.
 
 For each modulation and payload size, at each Es/N0 of a grid, in one run:
@@ -266,10 +269,12 @@ def main(argv=None):
                     case["symbol"].append({"esn0_db": esn0, **sym})
                 if full is None and sym is None:
                     break
-                f_txt = (f"{full['fer']:9.4f} [{_interval(full['sent'] - full['ok'], full['sent'])[0]:.4f},"
-                         f"{_interval(full['sent'] - full['ok'], full['sent'])[1]:.4f}] | "
-                         f"{full['missed']:6d} {full['header']:6d} {full['payload']:7d}"
-                         if full else f"{'-':>9} {'':>15} | {'':>6} {'':>6} {'':>7}")
+                if full:
+                    lo, hi = _interval(full['sent'] - full['ok'], full['sent'])
+                    f_txt = (f"{full['fer']:9.4f} [{lo:.4f},{hi:.4f}] | "
+                             f"{full['missed']:6d} {full['header']:6d} {full['payload']:7d}")
+                else:
+                    f_txt = f"{'-':>9} {'':>15} | {'':>6} {'':>6} {'':>7}"
                 s_txt = f"{sym['fer']:10.4f}" if sym else f"{'-':>10}"
                 rate = (f"{full['samples'] / full['wall_s'] / 1e6:.2f}" if full else "")
                 print(f"{esn0:6.2f} | {f_txt} | {s_txt} | {rate}", flush=True)

@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Data-aided burst receiver in NumPy: detection, synchronisation, equalisation, soft values.
 
 The waveform (defined for GNU Radio in ``phy/waveform.py``; here only its numbers)::
@@ -454,7 +457,6 @@ class BurstReceiver:
             return
         fmt, P = self.fmt, self.P
         U = self._grid(acq, np.arange(P), half=self.eq_half)
-        K = U.shape[1]
 
         def ls(A):
             R = A.conj().T @ A

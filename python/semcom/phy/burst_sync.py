@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """``burst_sync``: the GNU Radio shell of the data-aided burst receiver
 (:mod:`gnuradio.semcom.core.burstsync`), used inside ``packet_modem_rx``.
 

@@ -5,8 +5,9 @@
 
 The burst (symbols; zeros before and after it are the transmitter's padding)::
 
-    | zeros | preamble | chunk 0 = header | pilot | chunk 1 | pilot | ... | last chunk | pilot | zeros |
+    | zeros | preamble | chunk 0 = header | pilot | chunk 1 | pilot | ... | last chunk | pilot |
               256 sym    512 sym            32      512               32     <= 512        32
+    (then zeros)
 
 * preamble: :data:`PREAMBLE_SYMBOLS` fixed pseudo-random symbols; the receiver
   (:mod:`gnuradio.semcom.core.burstsync`) detects it by a differential correlation that
