@@ -57,8 +57,12 @@ class qa_symbol_link(gr_unittest.TestCase):
             p = self.rng.integers(0, 256, sizes[i % len(sizes)], dtype=np.uint8)
             self.sent[i] = p
             self.link.post(_pdu({"pkt": i, "tag": "x"}, p))
+        # Through the link, and every packet it let out handled by the debug sink (on a
+        # loaded machine the sink's queue lags behind the link).
         self.assertTrue(_wait(lambda: self.link.stats()["in"] == first + count and
-                              self.link.pending() == 0), self.link.stats())
+                              self.link.pending() == 0 and
+                              self.dbg.num_messages() >= self.link.stats()["out"]),
+                        self.link.stats())
         return self._received()[first:]
 
     def _received(self):
