@@ -137,7 +137,7 @@ def main(argv=None):
                     help="frequency offset, cycles/sample")
     ap.add_argument("--epsilon", type=float, default=1.0001,
                     help="timing offset (resampling ratio)")
-    ap.add_argument("--decoder", default="stock", choices=["stock", "fast"],
+    ap.add_argument("--decoder", default="fast", choices=["stock", "fast"],
                     help="LDPC decoder of the receiver")
     ap.add_argument("--equalizer", default="auto", choices=["auto", "on", "off"])
     ap.add_argument("--duration", type=float, default=20.0, help="seconds to run")

@@ -113,7 +113,7 @@ def main(argv=None):
     ap.add_argument("--freq", type=float, default=0.002, help="cycles/sample")
     ap.add_argument("--epsilon", type=float, default=1.0001, help="sample-clock ratio")
     ap.add_argument("--packets", type=int, default=200)
-    ap.add_argument("--decoder", default="stock", choices=["stock", "fast"])
+    ap.add_argument("--decoder", default="fast", choices=["stock", "fast"])
     ap.add_argument("--equalizer", default="auto", choices=["auto", "on", "off"])
     ap.add_argument("--repeat", type=int, default=3, help="runs over the same samples")
     ap.add_argument("--seed", type=int, default=1)
