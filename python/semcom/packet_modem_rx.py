@@ -52,8 +52,8 @@ class packet_modem_rx(gr.hier_block2):
     :mod:`gnuradio.semcom.core.burstsync`: preamble detection, timing, carrier frequency,
     phase, gain, optional T/2 equaliser trained on the preamble, tracking on the pilots,
     header, LLRs by ``core.softvalues``) -> known zeros of the shortened padding
-    re-inserted -> the module's batched LDPC decoder (or ``fec.async_decoder``,
-    ``decoder='stock'``) -> ``digital.crc_check`` -> ``pdu.pdu_set`` (crc_ok).
+    re-inserted -> ``fec.async_decoder`` (stock LDPC; or the module's batched decoder,
+    ``decoder='fast'``) -> ``digital.crc_check`` -> ``pdu.pdu_set`` (crc_ok).
 
     Parameters:
       modulation, code, sps, rolloff: as the transmitter (``'bpsk'``/``'qpsk'``, LDPC code
@@ -68,17 +68,20 @@ class packet_modem_rx(gr.hier_block2):
       equalizer: ``'auto'`` (per burst: the T/2 equaliser when the preamble shows
         inter-symbol interference, else gain only), ``'on'`` or ``'off'``.
       eq_span: equaliser half-length in symbols (1..8; 4 * eq_span + 1 taps).
-      decoder: ``'fast'`` (default: the module's batched Numba decoder, ``core.fastlink``,
-        the stock decoder's flooding sum-product in the LLR domain) or ``'stock'`` (GNU
-        Radio's decoder through ``fec.async_decoder``). Measured (docs/link.md): on GNU
+      decoder: ``'stock'`` (default: GNU Radio's decoder through ``fec.async_decoder``)
+        or ``'fast'`` (the module's batched Numba decoder, ``core.fastlink``, the stock
+        decoder's flooding sum-product in the LLR domain). Measured (docs/link.md): on GNU
         Radio 3.10.5 the stock decoder leaves a packet error floor near 1 % for
-        9-codeword packets and decodes 7-15x slower, too slow for 1 Msample/s.
+        9-codeword packets and decodes 7-15x slower, too slow for 1 Msample/s; 'fast'
+        has neither, but Numba's default (OpenMP) threading layer corrupts its results
+        when PyTorch runs OpenMP work in the same process (the loopback flowgraphs'
+        semantic decoder): set ``NUMBA_THREADING_LAYER=workqueue`` there.
       mtu: largest payload in bytes; longer headers are rejected.
     """
 
     def __init__(self, modulation="qpsk", code=semfec.DEFAULT_CODE, sps=2, rolloff=0.35,
                  drop_bad_crc=True, max_iter=50, max_freq=0.02, threshold=11.0,
-                 equalizer="auto", eq_span=3, decoder="fast", mtu=1500):
+                 equalizer="auto", eq_span=3, decoder="stock", mtu=1500):
         gr.hier_block2.__init__(self, "semcom_packet_modem_rx",
                                 gr.io_signature(1, 1, gr.sizeof_gr_complex),
                                 gr.io_signature(0, 0, 0))
