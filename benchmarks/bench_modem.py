@@ -19,7 +19,8 @@ Usage::
 
     .venv/bin/python benchmarks/bench_modem.py \\
         [--payload 1000] [--modulation qpsk] [--code n1800_r05] [--sps 2] \\
-        [--esn0 10] [--freq 0.002] [--epsilon 1.0001] [--duration 20] [--json out.json]
+        [--esn0 10] [--freq 0.002] [--epsilon 1.0001] [--decoder stock|fast]
+        [--equalizer auto|on|off] [--duration 20] [--json out.json]
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ def run(args) -> dict:
                                   epsilon=args.epsilon, taps=[1.0], noise_seed=args.seed,
                                   block_tags=False)
     rx = semcom.packet_modem_rx(args.modulation, code=args.code, sps=args.sps,
-                                mtu=max(args.payload, 1))
+                                mtu=max(args.payload, 1), decoder=args.decoder,
+                                equalizer=args.equalizer)
     sent: dict = {}
     counter = _pdu_counter(sent)
     tb.msg_connect(src, "out", tx, "in")
@@ -113,7 +115,7 @@ def run(args) -> dict:
     burst = tx.burst_samples(args.payload)
     return {
         "payload_bytes": args.payload, "modulation": args.modulation, "code": args.code,
-        "sps": args.sps, "esn0_db": args.esn0, "freq_offset": args.freq,
+        "sps": args.sps, "esn0_db": args.esn0, "decoder": args.decoder, "freq_offset": args.freq,
         "epsilon": args.epsilon, "seconds": round(elapsed, 3),
         "packets_sent": n_sent, "packets_ok": ok, "packets_corrupted": bad,
         "packets_lost": n_sent - ok - bad,
@@ -138,6 +140,9 @@ def main(argv=None):
                     help="frequency offset, cycles/sample")
     ap.add_argument("--epsilon", type=float, default=1.0001,
                     help="timing offset (resampling ratio)")
+    ap.add_argument("--decoder", default="fast", choices=["stock", "fast"],
+                    help="LDPC decoder of the receiver")
+    ap.add_argument("--equalizer", default="auto", choices=["auto", "on", "off"])
     ap.add_argument("--duration", type=float, default=20.0, help="seconds to run")
     ap.add_argument("--window", type=int, default=8, help="PDUs kept in flight")
     ap.add_argument("--seed", type=int, default=1)
@@ -146,7 +151,8 @@ def main(argv=None):
     if not 1 <= args.payload <= 4091:
         ap.error("--payload must be in 1..4091")
     result = run(args)
-    print(f"packet modem {args.modulation} {args.code} sps={args.sps}, payload "
+    print(f"packet modem {args.modulation} {args.code} sps={args.sps} decoder={args.decoder}, "
+          f"payload "
           f"{args.payload} B, Es/N0 {args.esn0} dB, f={args.freq}, eps={args.epsilon}: "
           f"{result['packets_per_s']:.1f} packets/s, "
           f"{result['info_bits_per_s'] / 1e3:.1f} kbit/s information "

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import math
 import sys
 import threading
@@ -95,20 +96,32 @@ def _wait_idle(state, done, idle_s, timeout_s):
             return
 
 
-def full_waveform(payloads, esn0_db, *, modulation, sps, freq_offset, timing_offset, gap,
-                  seed, channel=None, rx_kwargs=None):
+def full_waveform(payloads, esn0_db, **kwargs):
+    """:func:`run_full_waveform` in a child process: each flowgraph leaves shared-memory
+    buffers behind until its process ends (reference cycles through the hier blocks'
+    message handlers), and a sweep builds many. Spawned, not forked: the batched
+    decoder's OpenMP threads in this process make a forked child abort."""
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(1) as pool:
+        return pool.apply(run_full_waveform, (payloads, esn0_db), kwargs)
+
+
+def run_full_waveform(payloads, esn0_db, *, modulation, sps, freq_offset, timing_offset, gap,
+                      seed, channel="awgn", rx_kwargs=None):
     """Send ``payloads`` through TX -> channel -> RX; returns a dict of counts.
 
-    ``channel``: a ready channel block (complex in, complex out); default the module's
-    AWGN ``channel_model`` with the given offsets.  ``gap``: silence (zero symbols, noise
-    added by the channel) between bursts."""
+    ``channel``: ``'awgn'`` (the module's ``channel_model`` with the given offsets) or
+    ``'dynamic'`` (:func:`dynamic_channel`). ``gap``: silence (zero symbols, noise added by
+    the channel) between bursts."""
     mtu = max(len(p) for p in payloads)
     tb = gr.top_block()
     src, sink = _source(), _collector()
     half = max(gap // 2, 16)
     tx = semcom.packet_modem_tx(modulation, sps=sps, amplitude=AMPLITUDE, mtu=mtu,
                                 pre_pad=half, post_pad=max(gap - half, 128))
-    if channel is None:
+    if channel == "dynamic":
+        channel = dynamic_channel(esn0_db, sps, seed)
+    else:
         channel = semcom.channel_model("awgn", esn0_db, signal_power=AMPLITUDE ** 2, sps=sps,
                                        freq_offset=freq_offset, timing_offset=timing_offset,
                                        seed=seed)
@@ -132,17 +145,20 @@ def full_waveform(payloads, esn0_db, *, modulation, sps, freq_offset, timing_off
         tb.stop()
         tb.wait()
     wall = time.time() - t0
+    stats = dict(rx.stats)
+    samples = sum(tx.burst_samples(len(p)) for p in payloads)
+    items = list(sink.items)
+    tb.disconnect_all()
     sent_by_seq = {i % 4096: p for i, p in enumerate(payloads)} if len(payloads) <= 4096 else None
     ok = 0
     crc_fail = 0
-    for meta, data in sink.items:
+    for meta, data in items:
         if not meta.get("crc_ok", True):
             crc_fail += 1
             continue
         seq = meta.get("seq")
         if sent_by_seq is not None and sent_by_seq.get(seq) == data:
             ok += 1
-    stats = dict(rx.stats)
     headers = stats.get("headers", 0)
     bad_headers = stats.get("bad_headers", 0)
     # headers accepted but whose payload failed or came out wrong
@@ -151,7 +167,7 @@ def full_waveform(payloads, esn0_db, *, modulation, sps, freq_offset, timing_off
     return {"sent": len(payloads), "ok": ok, "fer": 1 - ok / len(payloads),
             "missed": missed, "header": min(bad_headers, len(payloads) - ok - payload_fail),
             "payload": payload_fail, "crc_fail": crc_fail, "wall_s": wall,
-            "samples": sum(tx.burst_samples(len(p)) for p in payloads), "stats": stats}
+            "samples": samples, "stats": stats}
 
 
 def symbol_level(payloads, esn0_db, *, modulation, seed, reference):
@@ -230,14 +246,21 @@ def main(argv=None):
     ap.add_argument("--dynamic", type=int, default=0,
                     help="packets per case through dynamic_channel_model (0: skip)")
     ap.add_argument("--dynamic-esn0", default="10,15")
+    ap.add_argument("--dynamic-gap", type=int, default=10000,
+                    help="symbols between bursts in the dynamic channel (spreads the packets "
+                         "over more fades: 2 Hz Doppler fades last a few hundred ms)")
     ap.add_argument("--stop-after-zero", type=int, default=2,
                     help="stop a sweep after this many points without a frame error")
+    ap.add_argument("--decoder", choices=("stock", "fast"), default="fast",
+                    help="LDPC decoder of packet_modem_rx")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", default="")
     args = ap.parse_args(argv)
 
     gr.logging().set_default_level(gr.log_levels.err) if hasattr(gr, "logging") else None
     results = {"config": vars(args), "cases": []}
+    # the baseline receiver (before the burst synchroniser) had no decoder choice
+    rx_kwargs = {"decoder": args.decoder}
     rng = np.random.default_rng(args.seed)
     for modulation in args.modulations.split(","):
         grid = _grid(getattr(args, f"grid_{modulation}"))
@@ -258,7 +281,7 @@ def main(argv=None):
                     full = full_waveform(payloads, esn0, modulation=modulation, sps=args.sps,
                                          freq_offset=args.freq_offset,
                                          timing_offset=args.timing_offset, gap=args.gap,
-                                         seed=seed)
+                                         seed=seed, rx_kwargs=rx_kwargs)
                     zeros_full = zeros_full + 1 if full["ok"] == full["sent"] else 0
                     case["full"].append({"esn0_db": esn0, **{k: v for k, v in full.items()
                                                               if k != "stats"}})
@@ -291,7 +314,7 @@ def main(argv=None):
                 res = full_waveform(payloads[:args.silence], at, modulation=modulation,
                                     sps=args.sps, freq_offset=args.freq_offset,
                                     timing_offset=args.timing_offset, gap=20000,
-                                    seed=args.seed + 77)
+                                    seed=args.seed + 77, rx_kwargs=rx_kwargs)
                 case["after_silence"] = {"esn0_db": at, **{k: v for k, v in res.items()
                                                             if k != "stats"}}
                 print(f"after 20000 symbols of silence, Es/N0 {at:.2f} dB: "
@@ -300,10 +323,10 @@ def main(argv=None):
             if args.dynamic:
                 case["dynamic"] = []
                 for esn0 in (float(v) for v in args.dynamic_esn0.split(",")):
-                    chan = dynamic_channel(esn0, args.sps, args.seed + int(esn0))
                     res = full_waveform(payloads[:args.dynamic], esn0, modulation=modulation,
                                         sps=args.sps, freq_offset=0, timing_offset=1,
-                                        gap=args.gap, seed=args.seed, channel=chan)
+                                        gap=args.dynamic_gap, seed=args.seed + int(esn0),
+                                        channel="dynamic", rx_kwargs=rx_kwargs)
                     case["dynamic"].append({"esn0_db": esn0, **{k: v for k, v in res.items()
                                                                  if k != "stats"}})
                     print(f"dynamic channel, Es/N0 {esn0:.1f} dB: {res['ok']}/{res['sent']} "

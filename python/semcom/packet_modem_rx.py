@@ -71,8 +71,14 @@ class packet_modem_rx(gr.hier_block2):
       equalizer: ``'auto'`` (per burst: the T/2 equaliser when the preamble shows
         inter-symbol interference, else gain only), ``'on'`` or ``'off'``.
       eq_span: equaliser half-length in symbols (1..8; 4 * eq_span + 1 taps).
-      decoder: ``'stock'`` (GNU Radio's LDPC decoder) or ``'fast'`` (the module's batched
-        Numba decoder, ``core.fastlink``: the same algorithm, faster).
+      decoder: ``'stock'`` (default: GNU Radio's decoder through ``fec.async_decoder``)
+        or ``'fast'`` (the module's batched Numba decoder, ``core.fastlink``, the stock
+        decoder's flooding sum-product in the LLR domain). Measured (docs/link.md): on GNU
+        Radio 3.10.5 the stock decoder leaves a packet error floor near 1 % for
+        9-codeword packets and decodes 7-15x slower, too slow for 1 Msample/s; 'fast'
+        has neither, but Numba's default (OpenMP) threading layer corrupts its results
+        when PyTorch runs OpenMP work in the same process (the loopback flowgraphs'
+        semantic decoder): set ``NUMBA_THREADING_LAYER=workqueue`` there.
       mtu: largest payload in bytes; longer headers are rejected.
     """
 

@@ -166,6 +166,37 @@ class Burst:
     stats: dict = field(default_factory=dict)
 
 
+def _wline(x: np.ndarray, y: np.ndarray, w: np.ndarray, prior=None) -> tuple:
+    """Weighted least-squares line ``y = a + b x`` (closed form; a 2x2 system through
+    LAPACK costs more than the whole fit). ``prior``: (weight, b0) adds weight * (b - b0)^2."""
+    sw, sx, sy = w.sum(), (w * x).sum(), (w * y).sum()
+    sxx, sxy = (w * x * x).sum(), (w * x * y).sum()
+    if prior is not None:
+        sxx += prior[0]
+        sxy += prior[0] * prior[1]
+    det = sw * sxx - sx * sx
+    if abs(det) < 1e-12 * max(sw * sxx, 1e-30):
+        return sy / sw, (prior[1] if prior is not None else 0.0)
+    return (sxx * sy - sx * sxy) / det, (sw * sxy - sx * sy) / det
+
+
+def _solve_hpd(R: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Solve ``R x = b`` for a small Hermitian positive definite ``R`` by Gaussian
+    elimination in NumPy: LAPACK through a threaded BLAS took 13 ms for 13 x 13 on a loaded
+    2-core machine (waking its threads), this about 0.1 ms."""
+    A = np.array(R, dtype=np.complex128)
+    x = np.array(b, dtype=np.complex128)
+    n = len(x)
+    for i in range(n):
+        piv = A[i, i]
+        f = A[i + 1:, i] / piv
+        A[i + 1:, i:] -= f[:, None] * A[i, i:][None, :]
+        x[i + 1:] -= f * x[i]
+    for i in range(n - 1, -1, -1):
+        x[i] = (x[i] - np.dot(A[i, i + 1:], x[i + 1:])) / A[i, i]
+    return x
+
+
 class _Pending:
     """A detected preamble waiting for its samples."""
 
@@ -459,10 +490,14 @@ class BurstReceiver:
         U = self._grid(acq, np.arange(P), half=self.eq_half)
 
         def ls(A):
-            R = A.conj().T @ A
+            # einsum, not BLAS: on a loaded machine waking a BLAS thread pool for these
+            # small products costs more than the products (measured: 2x for the receiver)
+            R = np.einsum("ki,kj->ij", A.conj(), A)
             lam = 1e-3 * np.real(np.trace(R)) / A.shape[1]
-            w = np.linalg.solve(R + lam * np.eye(A.shape[1]), A.conj().T @ fmt.preamble)
-            mse = float(np.mean(np.abs(A @ w - fmt.preamble) ** 2)) * P / max(P - A.shape[1], 1)
+            w = _solve_hpd(R + lam * np.eye(A.shape[1]),
+                           np.einsum("ki,k->i", A.conj(), fmt.preamble))
+            res = np.einsum("ki,i->k", A, w) - fmt.preamble
+            mse = float(np.mean(np.abs(res) ** 2)) * P / max(P - A.shape[1], 1)
             return w, mse
 
         # both fits least squares (MMSE-like), so that their residuals compare fairly
@@ -473,17 +508,33 @@ class BurstReceiver:
             acq["eq"] = True
             self.stats["equalized"] += 1
 
+    def _outs(self, acq, k: np.ndarray, dts) -> np.ndarray:
+        """Equaliser (or matched-filter) outputs at symbols ``k`` for each timing offset of
+        ``dts`` (samples): shape (len(dts), len(k)); one matched-filter call for all."""
+        w = acq["w"]
+        half = self.eq_half if w is not None else 0
+        k = np.asarray(k, dtype=np.int64)
+        k0, k1 = int(k.min()), int(k.max())
+        i = np.arange(2 * k0 - half, 2 * k1 + half + 1)
+        base = acq["a"] + acq["b"] * 0.5 * i
+        t = (base[None, :] + np.asarray(dts, dtype=float)[:, None]).ravel()
+        u = self._mf_at(acq["x"], t).reshape(len(dts), len(i))
+        if w is None:
+            return u[:, 2 * (k - k0)]
+        rows = np.lib.stride_tricks.sliding_window_view(u, 2 * half + 1, axis=1)[:, ::2]
+        # einsum rather than BLAS: small products, no thread pool to wake
+        return np.einsum("dkj,j->dk", rows[:, k - k0], w.astype(np.complex64))
+
     def _out(self, acq, k: np.ndarray, dt: float = 0.0) -> np.ndarray:
-        if acq["w"] is None:
-            return self._grid(acq, k, dt, half=0)[:, 0]
-        return self._grid(acq, k, dt) @ acq["w"]
+        return self._outs(acq, k, (dt,))[0]
 
     # ---- tracking
     def _measure_block(self, acq, start: int, symbols: np.ndarray, first: bool = False):
         """Gain and timing at a known block; updates the clock line and the gain list."""
         k = start + np.arange(len(symbols))
         q = self.fmt.sps / 4.0
-        c = [np.vdot(symbols, self._out(acq, k, dt)) for dt in (-q, 0.0, q)]
+        outs = self._outs(acq, k, (-q, 0.0, q))
+        c = np.einsum("dk,k->d", outs, np.conj(symbols))
         m = np.abs(c)
         den = m[0] - 2 * m[1] + m[2]
         tau = float(np.clip(0.5 * q * (m[0] - m[2]) / den, -q, q)) if den < 0 else 0.0
@@ -495,16 +546,15 @@ class BurstReceiver:
             kp = np.array([p[0] for p in pts])
             ph = np.array([p[2] for p in pts])
             if len(pts) >= 2:
-                wts = np.array([p[3] for p in pts])
-                slope = np.polyfit(kp, ph, 1, w=np.sqrt(wts))[0] if len(pts) > 2 else \
-                    (ph[-1] - ph[-2]) / (kp[-1] - kp[-2])
+                wts = np.array([p[3] for p in pts], dtype=float)
+                slope = _wline(kp, ph, wts)[1]
             else:
                 slope = 0.0
             pred = ph[-1] + slope * (kc - kp[-1])
             phase = pred + float(np.angle(g * np.exp(-1j * pred)))
         else:
             phase = float(np.angle(g))
-        resid = self._out(acq, k) - g * symbols
+        resid = outs[1] - g * symbols
         n0 = float(np.mean(np.abs(resid) ** 2)) * len(k) / max(len(k) - 1, 1)
         pts.append((kc, abs(g), phase, len(k), n0, len(k)))
         # clock: weighted LS line through (k, t) with a weak prior on the nominal rate
@@ -517,16 +567,12 @@ class BurstReceiver:
         kp = np.array([p[0] for p in pts])
         tp = np.array([p[1] for p in pts])
         wp = np.array([p[2] for p in pts], dtype=float)
-        sps = float(self.fmt.sps)
-        # prior: rate sps with a standard deviation of max_clock (in units of 1/(k span))
+        # a weak prior on the nominal rate (sps samples per symbol) keeps the line defined
+        # while only the preamble and one block are in
         k0 = kp[0]
-        A = np.stack([np.ones_like(kp), kp - k0], axis=1) * np.sqrt(wp)[:, None]
-        rhs = tp * np.sqrt(wp)
         span = max(kp[-1] - k0, 1.0)
-        lam = float(np.sum(wp)) * 1e-3
-        A = np.vstack([A, [0.0, math.sqrt(lam) * span]])
-        rhs = np.append(rhs, math.sqrt(lam) * span * sps)
-        a, b = np.linalg.lstsq(A, rhs, rcond=None)[0]
+        a, b = _wline(kp - k0, tp, wp, prior=(float(np.sum(wp)) * 1e-3 * span * span,
+                                                float(self.fmt.sps)))
         acq["a"], acq["b"] = a - b * k0, b
 
     def _gains(self, acq, k: np.ndarray) -> np.ndarray:
@@ -545,18 +591,15 @@ class BurstReceiver:
                 sel = np.abs(kp - kc) <= reach
                 if sel.sum() < 3:
                     continue
-                d = kp[sel] - kc
-                sw = w[sel]
-                A = np.stack([np.ones_like(d), d], axis=1) * sw[:, None]
-                AtA = A.T @ np.stack([np.ones_like(d), d], axis=1)
-                sph[i] = np.linalg.solve(AtA, A.T @ ph[sel])[0]
+                sph[i] = _wline(kp[sel] - kc, ph[sel], w[sel])[0]
         # The magnitude changes slowly (fading over tens of ms, nothing on a wired or AWGN
         # link) while a 32-symbol block measures it to +-17 % at Es/N0 -2.5 dB, noise that
         # would weight the LLRs unevenly: one weighted quadratic over the whole burst.
         if len(kp) >= 4:
             x = (kp - kp.mean()) / max(np.ptp(kp), 1.0)
             V = np.stack([np.ones_like(x), x, x * x], axis=1)
-            coef = np.linalg.lstsq(V * np.sqrt(w)[:, None], mag * np.sqrt(w), rcond=None)[0]
+            coef = _solve_hpd(np.einsum("ki,k,kj->ij", V, w, V),
+                              np.einsum("ki,k,k->i", V, w, mag)).real
             smag = np.maximum(V @ coef, 1e-3 * mag.max())
         return np.interp(k, kp, smag) * np.exp(1j * np.interp(k, kp, sph))
 
@@ -572,8 +615,9 @@ class BurstReceiver:
         for p in pilots[1:]:
             self._measure_block(acq, int(p), fmt.pilot)
         pay_idx = body_idx[fmt.header_symbols:]
-        s = self._demod(acq, pay_idx)
-        g2 = np.abs(self._gains(acq, pay_idx)) ** 2
+        gains = self._gains(acq, pay_idx)
+        s = self._out(acq, pay_idx) / gains
+        g2 = np.abs(gains) ** 2
         pts = acq["points"]
         wts = np.array([p[5] for p in pts], dtype=float)
         n0_abs = float(np.sum(wts * np.array([p[4] for p in pts])) / np.sum(wts))
