@@ -55,8 +55,8 @@ class packet_modem_rx(gr.hier_block2):
     :mod:`gnuradio.semcom.core.burstsync`: preamble detection, timing, carrier frequency,
     phase, gain, optional T/2 equaliser trained on the preamble, tracking on the pilots,
     header, LLRs by ``core.softvalues``) -> known zeros of the shortened padding
-    re-inserted -> ``fec.async_decoder`` (stock LDPC; or the module's batched decoder,
-    ``decoder='fast'``) -> ``digital.crc_check`` -> ``pdu.pdu_set`` (crc_ok).
+    re-inserted -> LDPC decoder (the module's batched decoder; or GNU Radio's through
+    ``fec.async_decoder``, ``decoder='stock'``) -> ``digital.crc_check`` -> ``pdu.pdu_set`` (crc_ok).
 
     Parameters:
       modulation, code, sps, rolloff: as the transmitter (``'bpsk'``/``'qpsk'``, LDPC code
@@ -71,20 +71,18 @@ class packet_modem_rx(gr.hier_block2):
       equalizer: ``'auto'`` (per burst: the T/2 equaliser when the preamble shows
         inter-symbol interference, else gain only), ``'on'`` or ``'off'``.
       eq_span: equaliser half-length in symbols (1..8; 4 * eq_span + 1 taps).
-      decoder: ``'stock'`` (default: GNU Radio's decoder through ``fec.async_decoder``)
-        or ``'fast'`` (the module's batched Numba decoder, ``core.fastlink``, the stock
-        decoder's flooding sum-product in the LLR domain). Measured (docs/link.md): on GNU
-        Radio 3.10.5 the stock decoder leaves a packet error floor near 1 % for
-        9-codeword packets and decodes 7-15x slower, too slow for 1 Msample/s; 'fast'
-        has neither, but Numba's default (OpenMP) threading layer corrupts its results
-        when PyTorch runs OpenMP work in the same process (the loopback flowgraphs'
-        semantic decoder): set ``NUMBA_THREADING_LAYER=workqueue`` there.
+      decoder: ``'fast'`` (default: the module's Numba decoder, ``core.fastlink``, the
+        stock decoder's flooding sum-product in the LLR domain, run in the block's own
+        thread) or ``'stock'`` (GNU Radio's decoder through ``fec.async_decoder``).
+        Measured (docs/link.md): on GNU Radio 3.10.5 the stock decoder leaves a packet
+        error floor near 1 % for 9-codeword packets and decodes 7-15x slower, too slow
+        for 1 Msample/s.
       mtu: largest payload in bytes; longer headers are rejected.
     """
 
     def __init__(self, modulation="qpsk", code=semfec.DEFAULT_CODE, sps=2, rolloff=0.35,
                  drop_bad_crc=True, max_iter=50, max_freq=0.02, threshold=11.0,
-                 equalizer="auto", eq_span=3, decoder="stock", mtu=1500):
+                 equalizer="auto", eq_span=3, decoder="fast", mtu=1500):
         gr.hier_block2.__init__(self, "semcom_packet_modem_rx",
                                 gr.io_signature(1, 1, gr.sizeof_gr_complex),
                                 gr.io_signature(0, 0, 0))
@@ -153,6 +151,10 @@ class packet_modem_rx(gr.hier_block2):
             from .core import fastlink
             self._fast_code = fastlink.load_code(semfec.alist_path(self.code))
             self._max_iter = max_iter
+            # Compile (or load from Numba's cache) now, not on the first burst: a first
+            # compile takes seconds, during which a short transmission would end unheard.
+            fastlink.decode(self._fast_code, np.zeros((1, self.n), np.float32), 1,
+                            parallel=False)
             self.decoder = msg_map("semcom_rx_fast_ldpc", self._fast_decode, self._log)
         self.unpad = msg_map("semcom_rx_unpad", self._on_decoded, self._log)
         self.crc = digital.crc_check(32, 0x04C11DB7, 0xFFFFFFFF, 0xFFFFFFFF, True, True,
@@ -194,7 +196,8 @@ class packet_modem_rx(gr.hier_block2):
         from .core import fastlink
         meta, vec = pmt.car(msg), pmt.cdr(msg)
         llr = np.asarray(pmt.f32vector_elements(vec), dtype=np.float32)
-        res = fastlink.decode(self._fast_code, llr.reshape(-1, self.n), self._max_iter)
+        res = fastlink.decode(self._fast_code, llr.reshape(-1, self.n), self._max_iter,
+                              parallel=False)
         bits = res.info_bits(self._fast_code).reshape(-1).astype(np.uint8)
         meta = pmt.dict_add(meta, pmt.intern("iterations"),
                             pmt.from_long(int(res.iterations.max(initial=0))))

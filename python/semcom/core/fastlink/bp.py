@@ -103,15 +103,17 @@ def phi(x) -> np.ndarray:
 #: an early stop takes the next frame at once.
 LANES = 8
 
-_numba_kernel = None
+_numba_kernels: dict = {}
 
 
-def _build_numba_kernel():
+def _build_numba_kernel(parallel: bool):
+    """The kernel, compiled with ``parallel`` (frames over Numba's thread pool) or without
+    (``prange`` runs as ``range`` in the calling thread: no threading layer at all)."""
     import numba
 
     W = LANES
 
-    @numba.njit(parallel=True, cache=True, nogil=True, fastmath=True)
+    @numba.njit(parallel=parallel, cache=True, nogil=True, fastmath=True)
     def flood(llr, row_ptr, edge_var, var_ptr, var_edge, max_iter, table, bits, iters, ok,
               n_chunks):
         n_frames, n = llr.shape
@@ -234,10 +236,12 @@ def _build_numba_kernel():
 _PHI = None
 
 
-def _decode_numba(code: LdpcCode, llr: np.ndarray, max_iter: int) -> DecodeResult:
-    global _numba_kernel, _PHI
-    if _numba_kernel is None:
-        _numba_kernel = _build_numba_kernel()
+def _decode_numba(code: LdpcCode, llr: np.ndarray, max_iter: int,
+                  parallel: bool) -> DecodeResult:
+    global _PHI
+    kernel = _numba_kernels.get(parallel)
+    if kernel is None:
+        kernel = _numba_kernels[parallel] = _build_numba_kernel(parallel)
         _PHI = phi_table()
     b = llr.shape[0]
     bits = np.empty((b, code.n), dtype=np.uint8)
@@ -246,8 +250,9 @@ def _decode_numba(code: LdpcCode, llr: np.ndarray, max_iter: int) -> DecodeResul
     if b:
         import numba
 
-        chunks = max(1, min(numba.get_num_threads(), -(-b // LANES)))
-        _numba_kernel(llr, code.row_ptr, code.edge_var, code.var_ptr, code.var_edge,
+        threads = numba.get_num_threads() if parallel else 1
+        chunks = max(1, min(threads, -(-b // LANES)))
+        kernel(llr, code.row_ptr, code.edge_var, code.var_ptr, code.var_edge,
                       int(max_iter), _PHI, bits, iters, ok, chunks)
     return DecodeResult(bits, iters, ok)
 
@@ -357,7 +362,7 @@ def _decode_torch(code: LdpcCode, llr: np.ndarray, max_iter: int, device) -> Dec
 
 # ---------------------------------------------------------------------------- entry
 def decode(code: LdpcCode, llr, max_iter: int = DEFAULT_MAX_ITER, backend: str = "numba",
-           device: str = "cpu") -> DecodeResult:
+           device: str = "cpu", parallel: bool = True) -> DecodeResult:
     """Decode frames of LLRs.
 
     Args:
@@ -366,6 +371,11 @@ def decode(code: LdpcCode, llr, max_iter: int = DEFAULT_MAX_ITER, backend: str =
         max_iter: largest number of iterations per frame (>= 0).
         backend: ``"numba"`` (CPU) or ``"torch"``.
         device: torch device for the torch back end (``"cpu"``, ``"cuda"``, ...).
+        parallel: numba back end: spread the frames over Numba's thread pool (sweeps).
+            False decodes in the calling thread with the GIL released and touches no
+            threading layer: what a flowgraph block wants, whose threads already keep the
+            cores busy, and safe beside PyTorch's OpenMP work in the same process (Numba's
+            OpenMP layer corrupted results there, ``docs/link.md``).
 
     Returns:
         :class:`DecodeResult` with ``B`` rows.
@@ -384,7 +394,7 @@ def decode(code: LdpcCode, llr, max_iter: int = DEFAULT_MAX_ITER, backend: str =
         if device != "cpu":
             raise ValueError(f"the numba back end runs on the CPU; for device={device!r} "
                              "choose backend='torch'")
-        return _decode_numba(code, arr, max_iter)
+        return _decode_numba(code, arr, max_iter, bool(parallel))
     if backend == "torch":
         return _decode_torch(code, arr, max_iter, device)
     raise ValueError(f"decoder back end must be one of {BACKENDS}, got {backend!r}")
