@@ -56,7 +56,8 @@ class packet_modem_rx(gr.hier_block2):
     phase, gain, optional T/2 equaliser trained on the preamble, tracking on the pilots,
     header, LLRs by ``core.softvalues``) -> known zeros of the shortened padding
     re-inserted -> LDPC decoder (the module's batched decoder; or GNU Radio's through
-    ``fec.async_decoder``, ``decoder='stock'``) -> ``digital.crc_check`` -> ``pdu.pdu_set`` (crc_ok).
+    ``fec.async_decoder``, ``decoder='stock'``) -> ``digital.crc_check`` ->
+    ``pdu.pdu_set`` (crc_ok).
 
     Parameters:
       modulation, code, sps, rolloff: as the transmitter (``'bpsk'``/``'qpsk'``, LDPC code
