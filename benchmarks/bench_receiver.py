@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Throughput of ``packet_modem_rx`` alone, LDPC included: samples per second it takes in.
 
 The bursts of ``--packets`` random payloads are made first (``packet_modem_tx`` ->

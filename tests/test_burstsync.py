@@ -1,3 +1,6 @@
+# Copyright 2026 The gr-semcom authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The data-aided burst receiver (core.burstsync) on bursts made in NumPy: no GNU Radio."""
 
 import numpy as np
