@@ -169,8 +169,41 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="shipped sample through the model; writes images and metrics")
     p.add_argument("--zdim", type=int, default=40)
     p.add_argument("--out", default="demo-output", help="output folder (default demo-output)")
+
+    _add_zmq_clients(sub)
     return parser
 
+
+def _add_zmq_clients(sub):
+    from .zmqclients import DEFAULT_RX_ADDRESS, DEFAULT_TX_ADDRESS, FIRST_ID
+
+    p = sub.add_parser("listen", help="save or show the images a running receiver flowgraph "
+                                      "publishes over ZMQ (zmq_rx, sigmf_rx --image-address)")
+    p.add_argument("address", nargs="?", default=DEFAULT_RX_ADDRESS,
+                   help=f"the receiver's --image-address (default {DEFAULT_RX_ADDRESS})")
+    p.add_argument("--out-dir", default=None, help="write image_<id>.png files here")
+    p.add_argument("--show", action="store_true", help="show each image in a window")
+    p.add_argument("--json", action="store_true", help="print each image's metadata as JSON")
+    p.add_argument("--count", type=int, default=0, help="stop after N images (default 0: no "
+                                                        "limit, Ctrl-C ends)")
+    p.add_argument("--timeout", type=float, default=0.0,
+                   help="stop after this many seconds without an image (default 0: never)")
+
+    p = sub.add_parser("send", help="send image files to a running transmitter flowgraph over "
+                                    "ZMQ (zmq_tx --image-address)")
+    p.add_argument("address", help=f"the transmitter's --image-address (zmq_tx default "
+                                   f"{DEFAULT_TX_ADDRESS})")
+    p.add_argument("files", nargs="+", help="image files (PNG or any format Pillow reads; a "
+                                            "name ending in _label<d> gives the label)")
+    p.add_argument("--dataset", choices=_DATASETS, default=None,
+                   help="convert the images to this dataset's shape (gray 28x28 for mnist, "
+                        "RGB 32x32 for cifar10); default: send them as they are")
+    p.add_argument("--first-id", type=int, default=FIRST_ID,
+                   help=f"image_id of the first image (default {FIRST_ID}, above the ids of "
+                        "the transmitter's own image source)")
+    p.add_argument("--interval", type=float, default=0.0, help="seconds between images")
+    p.add_argument("--connect-timeout", type=float, default=10.0,
+                   help="seconds to wait for the transmitter (default 10)")
 
 
 def _floats(text, what):
@@ -334,6 +367,24 @@ def _cmd_demo(args):
     return 0
 
 
+def _cmd_listen(args):
+    from .zmqclients import listen
+
+    summary = listen(args.address, out_dir=args.out_dir, count=args.count,
+                     timeout_s=args.timeout, show=args.show, json_lines=args.json)
+    print(json.dumps({k: v for k, v in summary.items() if k != "files"}), file=sys.stderr)
+    return 0
+
+
+def _cmd_send(args):
+    from .zmqclients import send
+
+    summary = send(args.address, args.files, dataset=args.dataset, first_id=args.first_id,
+                   interval_s=args.interval, connect_timeout_s=args.connect_timeout)
+    print(json.dumps(summary))
+    return 0
+
+
 COMMANDS = {
     "download": _cmd_download,
     "train-classifier": _cmd_train_classifier,
@@ -344,6 +395,8 @@ COMMANDS = {
     "demo": _cmd_demo,
     "sweep": _cmd_sweep,
     "plot": _cmd_plot,
+    "listen": _cmd_listen,
+    "send": _cmd_send,
 }
 
 
