@@ -7,7 +7,10 @@ flowgraphs with the stock ZMQ message blocks, and their handling of bad input.
 The whole transmitter/receiver pair with both clients runs in qa_flowgraphs
 (``test_zmq_images_from_and_to_other_programs``)."""
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -161,3 +164,14 @@ def test_send_errors_name_the_problem(tmp_path, capsys):
 
 def _png(folder):
     return save_png(np.zeros((1, 8, 8), np.uint8), folder / "blank.png")
+
+
+def test_show_without_a_window_says_so():
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    env["MPLBACKEND"] = "agg"
+    out = subprocess.run([sys.executable, "-c", "import sys; from gnuradio.semcom.app.cli import "
+                          "main; sys.exit(main())", "listen", free_address(), "--show",
+                          "--timeout", "0.1"], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert out.returncode == 2
+    assert "cannot open a window" in out.stderr and "--out-dir" in out.stderr

@@ -143,8 +143,16 @@ class _Viewer:
         import matplotlib.pyplot as plt
 
         self.plt = plt
-        plt.ion()
-        self.fig, self.ax = plt.subplots(figsize=(4, 4))
+        hint = "run where a display is available, or save the images with --out-dir"
+        try:
+            backend = plt.get_backend()
+            # without a display matplotlib falls back to a file backend: no window at all
+            if backend.lower() in ("agg", "pdf", "ps", "svg", "pgf", "cairo", "template"):
+                raise RuntimeError(f"matplotlib has no window backend here ({backend})")
+            plt.ion()
+            self.fig, self.ax = plt.subplots(figsize=(4, 4))
+        except (RuntimeError, ImportError) as exc:   # no display, no GUI toolkit
+            raise OSError(f"cannot open a window to show the images: {exc}; {hint}") from None
         self.ax.set_axis_off()
         self.artist = None
 
