@@ -10,6 +10,10 @@
 * ``fig7`` / ``fig8`` — received images across SNR, AESC-I against JPEG, AWGN / fading.
 * ``waterfall`` — the link's own bit and packet error rates vs Es/N0 (every point's
   link counters).
+* ``cost`` (not part of ``all``; from a sweep made for it, ``results/*/cost/``) — what
+  the decoder really costs: AESC-I's effective compression ratio with its decoder copies
+  counted against the number of images sent, and its bits on the air against JPEG's at
+  the same recognition-rate ratio (``core.cost``); also writes ``cost.md``, the table.
 
 Points from several files are merged by their key (channel, SNR, Cr, scheme); a figure
 whose data is absent is skipped with a message. Where LPIPS is unavailable the panel
@@ -23,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core import cost as costs
 from ..core import registry
 from ..core.models import DATASET_SHAPES
 from ..core.results import decode_example, load_results
@@ -31,7 +36,9 @@ log = logging.getLogger(__name__)
 
 __all__ = ["plot_results", "FIGURES", "merge_points"]
 
-FIGURES = ("fig4", "fig5", "fig6", "fig7", "fig8", "waterfall")
+FIGURES = ("fig4", "fig5", "fig6", "fig7", "fig8", "waterfall", "cost")
+#: What ``all`` draws: the paper's figures (``cost`` needs a sweep of its own).
+ALL = FIGURES[:-1]
 # Colour and marker per scheme; the legend says the registry's label.
 _MARKS = {
     "aesc-verified": dict(color="C0", marker="o"),
@@ -49,12 +56,14 @@ _METRICS = {
 
 def merge_points(paths) -> tuple[list, dict]:
     """All points of ``paths`` (later files win on equal keys) and the shape/LPIPS notes."""
-    points, info = {}, {"lpips_reason": None, "shape": None, "originals": {}}
+    points, info = {}, {"lpips_reason": None, "shape": None, "originals": {},
+                        "carousel_every": set()}
     for path in paths:
         res = load_results(path)
         info["originals"].update(res.get("example_originals", {}))
         ds = res["config"].get("dataset", "mnist")
         info["shape"] = DATASET_SHAPES[ds]
+        info["carousel_every"].add(res["config"].get("carousel_every"))
         if not res["lpips"].get("available"):
             info["lpips_reason"] = res["lpips"].get("reason")
         for p in res["points"]:
@@ -279,9 +288,114 @@ def _waterfall(points, info, out):
     return _save(plt, fig, Path(out) / "waterfall.png")
 
 
+def _cost_inputs(points, info):
+    """The error-free AWGN SNR with both AESC-I and >= 2 JPEG ratios, and its points."""
+    every = {e for e in info["carousel_every"] if e}
+    if info["shape"] is None or len(every) != 1:
+        return None
+    ok = [p for p in points if p["channel"] == "awgn" and p["failure_rate"] == 0
+          and p["scheme"] in ("aesc-verified", "jpeg-header-known")]
+    for snr in sorted({p["snr_db"] for p in ok}, reverse=True):
+        at = [p for p in ok if p["snr_db"] == snr]
+        if (any(p["scheme"] == "aesc-verified" for p in at)
+                and len({p["cr"] for p in at if p["scheme"] == "jpeg-header-known"}) >= 2):
+            pixel_bits = 8.0 * float(np.prod(info["shape"]))
+            aesc, curve = costs.from_points(at, pixel_bits, every.pop())
+            return snr, aesc, curve, pixel_bits
+    return None
+
+
+def cost_table(points, info) -> list[dict] | None:
+    """One row per AESC-I model: its figures, JPEG's bits at the same recognition-rate
+    ratio and the break-even numbers of images (``core.cost``); ``None`` without data."""
+    got = _cost_inputs(points, info)
+    if got is None:
+        return None
+    snr, aesc, curve, pixel_bits = got
+    rows = []
+    for a in aesc:
+        jb = curve.bits_at(a.ratio)
+        row = {"snr_db": snr, "cr": a.cr, "ratio": a.ratio, "code_bits": a.code_bits,
+               "blob_bits": a.blob_bits, "every": a.every, "jpeg_bits": jb,
+               "jpeg_cr": pixel_bits / jb if jb else None}
+        for n in (2000, 10000):
+            row[f"cr_eff_{n}"] = float(costs.effective_cr(n, pixel_bits, a.code_bits,
+                                                          a.blob_bits, a.every))
+        row["cr_eff_limit"] = pixel_bits / (a.code_bits + a.blob_bits / a.every)
+        for key, every in (("once", costs.ONCE), ("carousel", a.every)):
+            row[f"break_even_{key}"] = (None if jb is None else
+                                        costs.break_even(a.code_bits, a.blob_bits, jb, every))
+            row[f"for_good_{key}"] = (None if jb is None else
+                                      costs.ahead_for_good(a.code_bits, a.blob_bits, jb, every))
+        rows.append(row)
+    return rows
+
+
+def _fmt(v, spec):
+    return "never" if v is None else format(v, spec)
+
+
+def _cost_markdown(rows) -> str:
+    head = ("| Cr (codes) | ratio | code bit/img | decoder bit | JPEG bit/img at that ratio "
+            "(its Cr) | Cr_eff 2 000 / 10 000 img / limit | break-even, decoder once | "
+            f"break-even, carousel every {rows[0]['every']} (first / for good) |\n"
+            "|---|---|---|---|---|---|---|---|\n")
+    body = ""
+    for r in rows:
+        jpeg = ("beyond JPEG's measured range" if r["jpeg_bits"] is None
+                else f"{r['jpeg_bits']:.0f} ({r['jpeg_cr']:.2f})")
+        body += (f"| {r['cr']:.2f} | {r['ratio']:.4f} | {r['code_bits']:.0f} | "
+                 f"{r['blob_bits']:.0f} | {jpeg} | {r['cr_eff_2000']:.2f} / "
+                 f"{r['cr_eff_10000']:.2f} / {r['cr_eff_limit']:.2f} | "
+                 f"{_fmt(r['break_even_once'], '.0f')} | "
+                 f"{_fmt(r['break_even_carousel'], '.0f')} / "
+                 f"{_fmt(r['for_good_carousel'], '.0f')} |\n")
+    return head + body
+
+
+def _cost(points, info, out):
+    got = _cost_inputs(points, info)
+    if got is None:
+        return None
+    snr, aesc, curve, pixel_bits = got
+    rows = cost_table(points, info)
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
+    n = np.unique(np.logspace(0, 5, 400).astype(np.int64))
+    for i, (a, r) in enumerate(zip(aesc, rows)):
+        color = f"C{i}"
+        axes[0].loglog(n, costs.effective_cr(n, pixel_bits, a.code_bits, a.blob_bits, a.every),
+                       color=color, label=f"AESC-I Cr {a.cr:.3g}, decoder every {a.every}")
+        axes[0].loglog(n, costs.effective_cr(n, pixel_bits, a.code_bits, a.blob_bits,
+                                             costs.ONCE),
+                       color=color, linestyle=":", label=f"AESC-I Cr {a.cr:.3g}, decoder once")
+        if r["jpeg_cr"]:
+            axes[0].axhline(r["jpeg_cr"], color=color, linestyle="--", linewidth=0.8,
+                            label=f"JPEG at ratio {a.ratio:.3f} (Cr {r['jpeg_cr']:.2f})")
+            aesc_bits = n * a.code_bits + costs.copies(n, a.every) * a.blob_bits
+            axes[1].loglog(n, aesc_bits / (n * r["jpeg_bits"]), color=color,
+                           label=f"Cr {a.cr:.3g}, decoder every {a.every}")
+            once = n * a.code_bits + costs.copies(n, costs.ONCE) * a.blob_bits
+            axes[1].loglog(n, once / (n * r["jpeg_bits"]), color=color, linestyle=":",
+                           label=f"Cr {a.cr:.3g}, decoder once")
+    axes[1].axhline(1.0, color="k", linewidth=0.8)
+    axes[0].set_title("(a) effective Cr, decoder copies counted")
+    axes[0].set_ylabel("source bits / bits sent")
+    axes[1].set_title("(b) AESC-I bits / JPEG bits at the same ratio")
+    axes[1].set_ylabel("< 1: AESC-I sends fewer bits")
+    for ax in axes:
+        ax.set_xlabel("images sent")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=6)
+    fig.suptitle(f"What the decoder costs (recognition-rate ratios at Es/N0 {snr:g} dB, "
+                 f"AWGN, {aesc[0].every if aesc else ''}-code carousel as swept)", fontsize=9)
+    (Path(out) / "cost.md").write_text(_cost_markdown(rows) if rows else "")
+    return _save(plt, fig, Path(out) / "cost.png")
+
+
 def plot_results(paths, out, figures=("all",)) -> list[Path]:
     """Draw the requested figures from result files into ``out``; returns the PNG paths."""
-    figures = list(FIGURES) if "all" in figures else list(figures)
+    figures = list(ALL) if "all" in figures else list(figures)
     bad = [f for f in figures if f not in FIGURES]
     if bad:
         raise ValueError(f"unknown figure(s) {bad}; choose from {', '.join(FIGURES)} or all")
@@ -298,6 +412,7 @@ def plot_results(paths, out, figures=("all",)) -> list[Path]:
         "fig8": lambda: _fig_grid(points, info, "rayleigh", out, "fig8", (6, 8),
                                   "Received images across average Es/N0, slow fading, Cr = 20"),
         "waterfall": lambda: _waterfall(points, info, out),
+        "cost": lambda: _cost(points, info, out),
     }
     written = []
     for name in figures:
