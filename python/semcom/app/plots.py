@@ -1,13 +1,25 @@
 # Copyright 2026 The gr-semcom authors
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""``semcom plot``: the paper's Section IV-A figures, drawn from sweep result files only.
+"""``semcom plot``: the paper's Section IV figures, drawn from sweep result files only.
+
+MNIST (Section IV-A):
 
 * ``fig4``  — SSIM, PSNR, recognition-rate ratio and LPIPS vs compression ratio at each
   SNR (AWGN), AESC-I against header-known JPEG.
 * ``fig5`` / ``fig6`` — LPIPS and recognition-rate ratio vs SNR at Cr = 20, AWGN / slow
   Rayleigh fading, every scheme, direct transmission as the bound (95 % intervals).
 * ``fig7`` / ``fig8`` — received images across SNR, AESC-I against JPEG, AWGN / fading.
+
+CIFAR-10 (Section IV-B), the same figures for the colour half:
+
+* ``fig10`` — as ``fig4``, at the paper's ratios 3 / 6 / 12 (zdim 32 / 12 / 8);
+* ``fig11`` / ``fig12`` — as ``fig5`` / ``fig6`` at the paper's "Cr 12" (zdim 8);
+* ``fig13`` / ``fig14`` — image grids of a horse, a car and a truck (the paper's "bus":
+  CIFAR-10 has no bus class), AWGN / fading.
+
+Both:
+
 * ``waterfall`` — the link's own bit and packet error rates vs Es/N0 (every point's
   link counters).
 * ``cost`` (not part of ``all``; from a sweep made for it, ``results/*/cost/``) — what
@@ -36,9 +48,20 @@ log = logging.getLogger(__name__)
 
 __all__ = ["plot_results", "FIGURES", "merge_points"]
 
-FIGURES = ("fig4", "fig5", "fig6", "fig7", "fig8", "waterfall", "cost")
-#: What ``all`` draws: the paper's figures (``cost`` needs a sweep of its own).
-ALL = FIGURES[:-1]
+#: The paper's figures per dataset: (name, kind, channel, Cr, classes of the grid).
+PAPER_FIGURES = {
+    "mnist": (("fig4", "cr", "awgn", None, None), ("fig5", "snr", "awgn", 20, None),
+              ("fig6", "snr", "rayleigh", 20, None), ("fig7", "grid", "awgn", 20, (0, 2)),
+              ("fig8", "grid", "rayleigh", 20, (6, 8))),
+    "cifar10": (("fig10", "cr", "awgn", None, None), ("fig11", "snr", "awgn", 12, None),
+                ("fig12", "snr", "rayleigh", 12, None),
+                ("fig13", "grid", "awgn", 12, (7, 1, 9)),
+                ("fig14", "grid", "rayleigh", 12, (7, 1, 9))),
+}
+FIGURES = (*(f[0] for figs in PAPER_FIGURES.values() for f in figs), "waterfall", "cost")
+#: What ``all`` draws: the paper's figures of the files' dataset and the waterfall
+#: (``cost`` needs a sweep of its own).
+ALL = ("paper", "waterfall")
 # Colour and marker per scheme; the legend says the registry's label.
 _MARKS = {
     "aesc-verified": dict(color="C0", marker="o"),
@@ -57,11 +80,15 @@ _METRICS = {
 def merge_points(paths) -> tuple[list, dict]:
     """All points of ``paths`` (later files win on equal keys) and the shape/LPIPS notes."""
     points, info = {}, {"lpips_reason": None, "shape": None, "originals": {},
-                        "carousel_every": set()}
+                        "carousel_every": set(), "dataset": None}
     for path in paths:
         res = load_results(path)
         info["originals"].update(res.get("example_originals", {}))
         ds = res["config"].get("dataset", "mnist")
+        if info["dataset"] not in (None, ds):
+            raise ValueError(f"{path}: a {ds} results file among {info['dataset']} ones; "
+                             "plot each dataset's files apart")
+        info["dataset"] = ds
         info["shape"] = DATASET_SHAPES[ds]
         info["carousel_every"].add(res["config"].get("carousel_every"))
         if not res["lpips"].get("available"):
@@ -140,9 +167,9 @@ def _metric_panel(ax, groups, x_key, metric, reason, xlabel):
     ax.grid(alpha=0.3)
 
 
-def _fig_vs_snr(points, info, channel, out, name, title):
+def _fig_vs_snr(points, info, channel, cr, out, name, title):
     sel = [p for p in points
-           if p["channel"] == channel and (p["cr"] == 20 or p["scheme"] == "direct")]
+           if p["channel"] == channel and (p["cr"] == cr or p["scheme"] == "direct")]
     if not sel:
         return None
     plt = _plt()
@@ -160,7 +187,7 @@ def _fig_vs_snr(points, info, channel, out, name, title):
     return _save(plt, fig, Path(out) / f"{name}.png")
 
 
-def _fig4(points, info, out):
+def _fig_vs_cr(points, info, out, name):
     sel = [p for p in points if p["channel"] == "awgn"
            and p["scheme"] in ("aesc-verified", "jpeg-header-known", "aesc-paper")]
     snrs = sorted({p["snr_db"] for p in sel
@@ -191,7 +218,7 @@ def _fig4(points, info, out):
     axes.flat[2].legend(fontsize=6, ncol=2)
     fig.suptitle("AESC-I vs JPEG over AWGN at several Es/N0 "
                  f"({sel[0]['images']} test images per point)")
-    return _save(plt, fig, Path(out) / "fig4.png")
+    return _save(plt, fig, Path(out) / f"{name}.png")
 
 
 def _pick_example(points, label):
@@ -200,8 +227,8 @@ def _pick_example(points, label):
     return found[0] if found else None
 
 
-def _fig_grid(points, info, channel, out, name, classes, title):
-    sel = [p for p in points if p["channel"] == channel and p["cr"] == 20
+def _fig_grid(points, info, channel, cr, out, name, classes, title):
+    sel = [p for p in points if p["channel"] == channel and p["cr"] == cr
            and p["scheme"] in ("aesc-verified", "jpeg-header-known")]
     if not sel or info["shape"] is None:
         return None
@@ -395,30 +422,40 @@ def _cost(points, info, out):
 
 def plot_results(paths, out, figures=("all",)) -> list[Path]:
     """Draw the requested figures from result files into ``out``; returns the PNG paths."""
-    figures = list(ALL) if "all" in figures else list(figures)
-    bad = [f for f in figures if f not in FIGURES]
+    wanted = [f for f in figures if f != "all"] + (list(ALL) if "all" in figures else [])
+    bad = [f for f in wanted if f not in FIGURES and f not in ALL]
     if bad:
         raise ValueError(f"unknown figure(s) {bad}; choose from {', '.join(FIGURES)} or all")
     points, info = merge_points(paths)
     Path(out).mkdir(parents=True, exist_ok=True)
-    makers = {
-        "fig4": lambda: _fig4(points, info, out),
-        "fig5": lambda: _fig_vs_snr(points, info, "awgn", out, "fig5",
-                                    "Cr = 20 over AWGN"),
-        "fig6": lambda: _fig_vs_snr(points, info, "rayleigh", out, "fig6",
-                                    "Cr = 20 over slow Rayleigh fading"),
-        "fig7": lambda: _fig_grid(points, info, "awgn", out, "fig7", (0, 2),
-                                  "Received images across Es/N0, AWGN, Cr = 20"),
-        "fig8": lambda: _fig_grid(points, info, "rayleigh", out, "fig8", (6, 8),
-                                  "Received images across average Es/N0, slow fading, Cr = 20"),
-        "waterfall": lambda: _waterfall(points, info, out),
-        "cost": lambda: _cost(points, info, out),
-    }
+    makers = {"waterfall": lambda: _waterfall(points, info, out),
+              "cost": lambda: _cost(points, info, out)}
+    for figs in PAPER_FIGURES.values():
+        for name, kind, channel, cr, classes in figs:
+            makers[name] = _paper_maker(points, info, out, name, kind, channel, cr, classes)
+    names = []
+    for f in wanted:
+        if f == "paper":
+            names.extend(fig[0] for fig in PAPER_FIGURES.get(info["dataset"], ()))
+        elif f not in names:
+            names.append(f)
     written = []
-    for name in figures:
+    for name in names:
         path = makers[name]()
         if path is None:
             log.warning("%s: the results hold no points for it; skipped", name)
         else:
             written.append(path)
     return written
+
+
+def _paper_maker(points, info, out, name, kind, channel, cr, classes):
+    fading = "slow Rayleigh fading" if channel == "rayleigh" else "AWGN"
+    if kind == "cr":
+        return lambda: _fig_vs_cr(points, info, out, name)
+    if kind == "snr":
+        return lambda: _fig_vs_snr(points, info, channel, cr, out, name,
+                                   f"Cr = {cr} over {fading}")
+    across = "average Es/N0, slow fading" if channel == "rayleigh" else "Es/N0, AWGN"
+    return lambda: _fig_grid(points, info, channel, cr, out, name, classes,
+                             f"Received images across {across}, Cr = {cr}")
