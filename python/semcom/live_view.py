@@ -240,14 +240,16 @@ class _ImageGrid(QtWidgets.QWidget):
         super().__init__(parent)
         self._images = []
         self._columns = 1
+        self._empty_text = ""
         self.setMinimumSize(240, 120)
         self.setSizePolicy(QtWidgets.QSizePolicy.Expanding, QtWidgets.QSizePolicy.Expanding)
 
-    def show_images(self, images, columns):
+    def show_images(self, images, columns, empty_text=""):
         self._images = [(i, QtGui.QImage(rgb.tobytes(), rgb.shape[1], rgb.shape[0],
                                          3 * rgb.shape[1], QtGui.QImage.Format_RGB888).copy())
                         for i, rgb in images]
         self._columns = columns
+        self._empty_text = empty_text
         self.update()
 
     def paintEvent(self, event):  # noqa: N802 (Qt's name)
@@ -255,7 +257,8 @@ class _ImageGrid(QtWidgets.QWidget):
         painter.fillRect(self.rect(), QtGui.QColor(32, 32, 32))
         if not self._images:
             painter.setPen(QtGui.QColor(200, 200, 200))
-            painter.drawText(self.rect(), QtCore.Qt.AlignCenter, "no image received yet")
+            painter.drawText(self.rect(), QtCore.Qt.AlignCenter | QtCore.Qt.TextWordWrap,
+                             self._empty_text)
             return
         cols = min(self._columns, len(self._images))
         rows = math.ceil(len(self._images) / cols)
@@ -311,7 +314,12 @@ class _LiveViewWidget(QtWidgets.QWidget):
         if snap["version"] == self._shown:
             return
         self._shown = snap["version"]
-        self.grid.show_images(snap["images"], snap["columns"])
+        if snap["packets"]["total"]:
+            empty = ("no image received yet: packets arrive; the first image comes once the "
+                     "decoder's model blob is complete")
+        else:
+            empty = "no image received yet"
+        self.grid.show_images(snap["images"], snap["columns"], empty)
         images, packets = status_lines(snap)
         self.images_label.setText(images)
         self.packets_label.setText(packets)
