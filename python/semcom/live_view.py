@@ -6,6 +6,7 @@ running figures (recognition-rate ratio, PSNR, images and packets received)."""
 
 from __future__ import annotations
 
+import html
 import math
 import threading
 from collections import deque
@@ -286,7 +287,7 @@ class _LiveViewWidget(QtWidgets.QWidget):
         self._block = block
         self._shown = -1
         layout = QtWidgets.QVBoxLayout(self)
-        heading = QtWidgets.QLabel(f"<b>{title}</b>")
+        heading = QtWidgets.QLabel(f"<b>{html.escape(title)}</b>")
         self.grid = _ImageGrid()
         self.images_label = QtWidgets.QLabel()
         self.packets_label = QtWidgets.QLabel()
