@@ -31,7 +31,8 @@ def grcc(grc: Path, out_dir: Path) -> Path:
 
 
 def run_flowgraph(script: Path, args, timeout=240) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    # QT GUI flowgraphs (zmq_rx) draw their window off screen: no display needed
+    env = dict(os.environ, PYTHONUNBUFFERED="1", QT_QPA_PLATFORM="offscreen")
     return subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True,
                           timeout=timeout, env=env, cwd=script.parent)
 
