@@ -125,8 +125,11 @@ class qa_semantic_encoder(gr_unittest.TestCase):
     def test_bad_cifar10_zdim_is_refused_at_construction(self):
         with self.assertRaisesRegex(ValueError, "cifar10_zdim"):
             semcom.semantic_encoder("auto", 40, "", -1)
-        with self.assertRaisesRegex(Exception, "Shipped zdims for cifar10"):
-            semcom.semantic_encoder("cifar10", 40, "", 5)
+        with self.assertRaisesRegex(ValueError, "cifar10_zdim: no cifar10 model with zdim 5"):
+            semcom.semantic_encoder("auto", 40, "", 5)
+        with self.assertRaisesRegex(ValueError, "zdim: no mnist model with zdim 41"):
+            semcom.semantic_encoder("mnist", 41)
+        semcom.semantic_encoder("cifar10", 41)   # MNIST's zdim does not matter then
 
 
 if __name__ == "__main__":

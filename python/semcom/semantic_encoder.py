@@ -72,6 +72,13 @@ class semantic_encoder(gr.basic_block):
         else:
             self._zdims = {"mnist": self.zdim,
                            "cifar10": self.cifar10_zdim or self._default_zdim("cifar10")}
+            for name, param in (("mnist", "zdim"), ("cifar10", "cifar10_zdim")):
+                shipped = zoo.shipped_aesc(name)
+                if dataset in ("auto", name) and self._zdims[name] not in shipped:
+                    raise ValueError(
+                        f"{param}: no {name} model with zdim {self._zdims[name]} ships; choose "
+                        f"one of {', '.join(map(str, shipped)) or 'none'}, or give a model "
+                        "file trained with `semcom train`")
             for name in ((dataset,) if dataset != "auto" else ()):
                 self._install(name, zoo.load_aesc(name, self._zdims[name]))
         self.stats = {"images": 0, "codes": 0, "dropped": 0}
@@ -85,7 +92,7 @@ class semantic_encoder(gr.basic_block):
         try:
             return zoo.default_zdim(dataset)
         except zoo.ModelFileError:
-            return 0   # no model ships: images of this source are dropped with the reason
+            return 0   # no model ships: refused below, naming what ships
 
     def zdims(self) -> dict:
         """``{dataset: zdim}`` of the model each source uses (``{}`` with a model file)."""
