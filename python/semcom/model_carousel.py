@@ -53,8 +53,8 @@ class model_carousel(gr.basic_block):
         self._current = None     # model_id in use
         self._since_repeat = 0
         self._stop = threading.Event()
-        self._thread = None
         self._in_use = {}        # model_ids the codes since the last round referred to
+        self._thread = None
         self.stats = {"codes": 0, "segments": 0, "rounds": 0, "dropped": 0}
         self.message_port_register_in(pmt.intern("model"))
         self.message_port_register_in(pmt.intern("in"))
