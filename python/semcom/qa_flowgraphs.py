@@ -135,10 +135,12 @@ class qa_flowgraphs(gr_unittest.TestCase):
         """TX and RX as two processes over ZMQ; the RX starts 3 s after the first packet."""
         tx = grcc(EXAMPLES / "zmq_tx.grc", self.dir)
         rx = grcc(EXAMPLES / "zmq_rx.grc", self.dir)
-        address = "tcp://127.0.0.1:%d" % (20000 + os.getpid() % 20000)
+        port = 20000 + os.getpid() % 20000
+        # the baseband and the image ports (semcom send / listen) away from the defaults
+        address, tx_images, rx_images = (f"tcp://127.0.0.1:{port + k}" for k in range(3))
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         sender = subprocess.Popen([sys.executable, str(tx), "--num-images", "60",
-                                   "--address", address,
+                                   "--address", address, "--image-address", tx_images,
                                    "--image-interval", "0.25", "--carousel-period", "2"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         try:
@@ -149,7 +151,8 @@ class qa_flowgraphs(gr_unittest.TestCase):
             time.sleep(3)
             out = self.dir / "zmq-out"
             result = run_flowgraph(rx, ["--num-images", "60", "--duration", "20",
-                                        "--address", address, "--out-dir", str(out)])
+                                        "--address", address, "--image-address", rx_images,
+                                        "--out-dir", str(out)])
             self.assertEqual(result.returncode, 0, result.stderr[-3000:])
         finally:
             sender.wait(timeout=60)
