@@ -192,6 +192,22 @@ def test_receiver_applies_update_to_its_base_and_others_wait_for_the_full_blob(b
     np.testing.assert_array_equal(images[0].pixels, ref.pixels)
 
 
+def test_receiver_that_misses_the_update_falls_back_to_the_full_blob(blobs, keys):
+    base, new, _ = blobs
+    key, _ = keys
+    rx = AescReceiver(trust=signing.TrustPolicy([signing.public_key_bytes(key)], True))
+    for raw in _packets(signing.sign(base, key)):
+        rx.receive(raw)
+    upd = _packets(signing.sign(updates.make_update(base, new), key))
+    for raw in upd[1:] + [_code_packet(new, 9)]:   # the update's first segment is lost
+        assert not any(isinstance(e, Image) for e in rx.receive(raw))
+    assert rx.decoder.pending() == 1
+    late = [e for raw in _packets(signing.sign(new, key)) for e in rx.receive(raw)]
+    assert [e.code.image_id for e in late if isinstance(e, Image)] == [9]
+    assert rx.decoder.models() == [blobfmt.model_id(base), blobfmt.model_id(new)]
+    assert rx.stats["decoder"]["updates"] == 0
+
+
 def test_rejections_keep_the_current_decoder(blobs, keys):
     base, new, _ = blobs
     key, rogue = keys
