@@ -87,8 +87,14 @@ def fine_tune(dataset, model, classifier, images, steps, angle, seed, batch=256,
         loss.backward()
         opt.step()
         if (step + 1) % 25 == 0:
-            print(f"step {step + 1}/{steps}: loss {float(loss):.4f}", file=sys.stderr, flush=True)
+            print(f"step {step + 1}/{steps}: loss {loss.item():.4f}", file=sys.stderr, flush=True)
     return model.eval()
+
+
+def _save(model, path):
+    """In the form ``zoo.load_aesc`` reads (and ``semcom train`` writes)."""
+    torch.save({"meta": {"kind": "aesc", "dataset": model.dataset, "zdim": model.zdim},
+                "state_dict": model.state_dict()}, path)
 
 
 def sizes(base: bytes, new: bytes, key) -> dict:
@@ -112,6 +118,32 @@ def _changed(base: bytes, new: bytes) -> float:
     a, b = blobfmt.parse_blob(base), blobfmt.parse_blob(new)
     n = sum(t.q.size for t in a.tensors)
     return sum(int((x.q != y.q).sum()) for x, y in zip(a.tensors, b.tensors)) / n
+
+
+@torch.no_grad()
+def decode_with(blob: bytes, tx) -> np.ndarray:
+    """Decode a transmission's codes with the decoder of ``blob`` (float, ``[N, C, H, W]``)."""
+    decoder, _ = blobfmt.decoder_from_blob(blob)
+    lat = torch.from_numpy(tx.codes.astype(np.float32)
+                           * tx.scales.reshape(-1, *[1] * (tx.codes.ndim - 1)))
+    return decoder(lat).numpy()
+
+
+def rebased(base_blob, new_blob, tx, classifier, labels, orig_ok, step_bits_list) -> dict:
+    """Update size and quality of the new model re-expressed on the base's grid
+    (``update.rebase``) for each ``step_bits``: the receiver decodes ``tx``'s codes."""
+    ref = decode_with(new_blob, tx)
+    out = {}
+    for step_bits in step_bits_list:
+        blob = updates.rebase(base_blob, new_blob, step_bits)
+        recon = decode_with(blob, tx)
+        mse = float(np.mean((recon.clip(0, 1) - ref.clip(0, 1)) ** 2))
+        ok = classify(classifier, recon) == labels
+        out[str(step_bits or blobfmt.parse_blob(base_blob).bits)] = {
+            "update_bits": 8 * len(updates.make_update(base_blob, blob)),
+            "psnr_vs_new_blob_db": round(10 * np.log10(1 / mse), 2) if mse else None,
+            "recognition_ratio": float(ok.mean() / orig_ok.mean())}
+    return out
 
 
 def _close(a, b) -> bool:
@@ -174,7 +206,13 @@ def part_mnist(args) -> dict:
     train = ds.load("mnist", "train", root=args.data)
     test = ds.load("mnist", "test", root=args.data)
     t0 = time.perf_counter()
-    new = fine_tune("mnist", base, classifier, train.images, args.steps, args.angle, args.seed)
+    if args.new:
+        new = zoo.load_aesc("mnist", 40, path=args.new)
+    else:
+        new = fine_tune("mnist", base, classifier, train.images, args.steps, args.angle,
+                        args.seed)
+        if args.save_new:
+            _save(new, args.save_new)
     tune_s = time.perf_counter() - t0
     rng = np.random.default_rng(args.seed + 1)
     n_eval = args.eval_images
@@ -193,6 +231,11 @@ def part_mnist(args) -> dict:
     base_blob, new_blob = blobfmt.blob_from_aesc(base), blobfmt.blob_from_aesc(new)
     result = {"part": "mnist", "steps": args.steps, "angle_deg": args.angle,
               "fine_tune_s": round(tune_s, 1), **quality, **sizes(base_blob, new_blob, key)}
+    with torch.no_grad():
+        tx_rot = transmit_noiseless(new, rot_images)
+    result["rebased_rotated"] = rebased(base_blob, new_blob, tx_rot, classifier, labels,
+                                        classify(classifier, rot_images) == labels,
+                                        [None, 6, 5, 4])
 
     # Across the switch.
     before, after = args.before, args.after
@@ -245,6 +288,8 @@ def part_cifar10(args) -> dict:
                         ds.load("cifar10", "train", root=args.data).images, args.steps, 0.0,
                         args.seed, batch=args.batch)
         tune_s, name = round(time.perf_counter() - t0, 1), f"fine-tuned {args.steps} steps"
+        if args.save_new:
+            _save(new, args.save_new)
     key = signing.generate_key()
     base_blob, new_blob = blobfmt.blob_from_aesc(base), blobfmt.blob_from_aesc(new)
     result = {"part": "cifar10", "new_model": name, "steps": args.steps, "batch": args.batch,
@@ -260,6 +305,13 @@ def part_cifar10(args) -> dict:
     same = sum(_close(to_pixels(a), to_pixels(b)) for a, b in zip(got, tx.recon))
     result["images_matching_via_update"] = int(same)
     result["images_checked"] = int(args.eval_images)
+    classifier = zoo.load_classifier("cifar10")
+    labels = test.labels[:args.eval_images]
+    orig_ok = classify(classifier, test.images[:args.eval_images]) == labels
+    result["new_recognition_ratio"] = float((classify(classifier, tx.recon) == labels).mean()
+                                            / orig_ok.mean())
+    result["rebased"] = rebased(base_blob, new_blob, tx, classifier, labels, orig_ok,
+                                [None, 12, 10, 8])
     return result
 
 
@@ -269,6 +321,7 @@ def main(argv=None) -> int:
     p.add_argument("--new", default=None,
                    help="cifar10: the later model (.pt); default: fine-tune --steps steps")
     p.add_argument("--steps", type=int, default=600, help="fine-tuning steps")
+    p.add_argument("--save-new", default=None, help="save the fine-tuned state dict here")
     p.add_argument("--batch", type=int, default=256, help="fine-tuning batch size")
     p.add_argument("--angle", type=float, default=30.0, help="mnist: rotation range, degrees")
     p.add_argument("--seed", type=int, default=0)

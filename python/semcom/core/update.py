@@ -41,7 +41,7 @@ from . import signing
 
 __all__ = ["MAGIC", "VERSION", "CODEC_LZMA2", "HEADER_BYTES", "OVERHEAD_BYTES", "UpdateError",
            "Update", "is_update", "make_update", "parse_update", "apply_update", "Opened",
-           "open_object", "object_id"]
+           "open_object", "object_id", "rebase"]
 
 MAGIC = b"SCMU"
 VERSION = 1
@@ -140,6 +140,38 @@ def make_update(base_blob: bytes, result_blob: bytes) -> bytes:
     if apply_update(update, base_blob) != result_blob:   # never emit what a receiver rejects
         raise AssertionError("the update does not rebuild the new blob")
     return update
+
+
+def rebase(base_blob: bytes, new_blob: bytes, step_bits: int | None = None) -> bytes:
+    """``new_blob``'s weights re-expressed on ``base_blob``'s quantization grid: a blob
+    whose update against the base is much smaller (a transmitter-side choice; the update
+    format and the receiver are unchanged).
+
+    Per tensor, when the new weights fit the base's range (``max|ŵ| ≤ qmax·s_base``), the
+    base's scale is kept and ``q = q_base + m·round((ŵ_new − ŵ_base) / (m·s_base))`` with
+    ``m = 2^(b − step_bits)`` (``step_bits=None``: ``m = 1``), so every weight is within
+    ``m·s_base/2`` of the new blob's; otherwise the tensor is taken from the new blob
+    unchanged. The transmitter must then use the returned blob as its decoder (its id is
+    the one the codes carry). Quality against the new blob: ``docs/models.md``, *Model
+    updates*."""
+    base, new = blobfmt.parse_blob(base_blob), blobfmt.parse_blob(new_blob)
+    _check_same_layout(base, new)
+    bits = base.bits
+    qmax = blobfmt._QMAX[bits]
+    if step_bits is not None and not 2 <= int(step_bits) <= bits:
+        raise ValueError(f"step_bits must be in 2..{bits} for {bits}-bit weights, got "
+                         f"{step_bits}")
+    m = 1 << (bits - int(step_bits)) if step_bits is not None else 1
+    tensors = []
+    for b, n in zip(base.tensors, new.tensors):
+        w_new = n.q.astype(np.float64) * n.scale
+        if np.abs(w_new).max() > qmax * b.scale:
+            tensors.append(n)
+            continue
+        delta = np.round((w_new - b.q.astype(np.float64) * b.scale) / (m * b.scale)) * m
+        q = np.clip(b.q.astype(np.int64) + delta.astype(np.int64), -qmax, qmax)
+        tensors.append(blobfmt.BlobTensor(b.name, b.shape, q.astype(b.q.dtype), b.scale))
+    return blobfmt.encode_blob(new.specs, new.in_shape, new.out_shape, bits, tensors, new.meta)
 
 
 # --------------------------------------------------------------------------- receiver
