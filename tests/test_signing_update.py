@@ -255,3 +255,36 @@ def test_cli_update_from(tmp_path, capsys, blobs):
                      str(out)]) == 0
     assert "model update" in capsys.readouterr().out
     assert updates.apply_update(out.read_bytes(), blobs[1]) == blobs[0]
+
+
+def test_rebase_keeps_weights_close_and_shrinks_the_update():
+    specs = [{"type": "linear", "in_features": 16, "out_features": 64}, {"type": "relu"},
+             {"type": "linear", "in_features": 64, "out_features": 8}]
+    torch.manual_seed(1)
+    a = nn.Sequential(nn.Linear(16, 64), nn.ReLU(), nn.Linear(64, 8))
+    b = copy.deepcopy(a)
+    with torch.no_grad():
+        for p in b.parameters():     # stays inside the base's range
+            p.mul_(0.98).add_(torch.randn(p.shape) * 0.005 * p.abs().mean())
+        b[2].bias.mul_(3.0)          # outgrows the base's range: taken from the new blob
+    base, new = (blobfmt.encode_decoder(specs, m, (16,), 16) for m in (a, b))
+    exact = updates.make_update(base, new)
+    for step_bits in (None, 10, 8):
+        out = updates.rebase(base, new, step_bits)
+        assert updates.apply_update(updates.make_update(base, out), base) == out
+        m = 1 << (16 - step_bits) if step_bits else 1
+        pb, pn, po = (blobfmt.parse_blob(x) for x in (base, new, out))
+        kept = 0
+        for tb, tn, to in zip(pb.tensors, pn.tensors, po.tensors):
+            w_new = tn.q * np.float64(tn.scale)
+            if np.abs(w_new).max() > 32767 * tb.scale:      # outside the base's range
+                assert to.scale == tn.scale and np.array_equal(to.q, tn.q)
+                continue
+            kept += 1
+            assert to.scale == tb.scale
+            assert np.abs(to.q * np.float64(to.scale) - w_new).max() <= m * tb.scale / 2 + 1e-12
+        assert 0 < kept < 4
+        if step_bits == 8:
+            assert len(updates.make_update(base, out)) < len(exact) / 2
+    with pytest.raises(ValueError, match="step_bits"):
+        updates.rebase(base, new, 1)
