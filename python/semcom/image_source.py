@@ -19,7 +19,7 @@ from .phy.pdu import DONE, MAX_IMAGE_ID, SYSTEM_PORT, make_image_pdu
 
 __all__ = ["image_source", "SOURCES"]
 
-SOURCES = ("sample", "dataset", "folder", "array")
+SOURCES = ("sample", "dataset", "folder", "array", "mixed")
 SPLITS = registry.keys(registry.SPLITS)
 
 _LABEL_IN_NAME = re.compile(r"(?:^|_)label(\d+)$")
@@ -53,7 +53,7 @@ def _load_folder(path: str):
         images.append(np.ascontiguousarray(arr, dtype=np.uint8))
         match = _LABEL_IN_NAME.search(f.stem)
         labels.append(int(match.group(1)) if match else None)
-    return images, labels, None
+    return images, labels, [None] * len(images)
 
 
 def _load_array(path: str):
@@ -89,7 +89,7 @@ def _load_array(path: str):
             raise ValueError(f"path: {file}: 'labels' must be {len(images)} integers, "
                              f"got {labels.dtype} array of {len(labels)}")
         labels = [int(v) for v in labels]
-    return list(images), labels or [None] * len(images), None
+    return list(images), labels or [None] * len(images), [None] * len(images)
 
 
 def _load_dataset(dataset: str, split: str, data_root: str):
@@ -98,14 +98,30 @@ def _load_dataset(dataset: str, split: str, data_root: str):
     registry.check(registry.DATASETS, dataset, "dataset")
     registry.check(registry.SPLITS, split, "split")
     imageset = datasets.load(dataset, split, root=data_root or None)  # DatasetError says the fix
-    return list(imageset.images), [int(v) for v in imageset.labels], imageset.name
+    return (list(imageset.images), [int(v) for v in imageset.labels],
+            [imageset.name] * len(imageset.images))
 
 
-def _load_sample():
+def _load_sample(dataset: str):
     from .core import zoo
 
-    images, labels = zoo.load_sample()
-    return list(images), [int(v) for v in labels], "mnist"
+    registry.check(registry.DATASETS, dataset, "dataset")
+    images, labels = zoo.load_sample(dataset=dataset)
+    return list(images), [int(v) for v in labels], [dataset] * len(images)
+
+
+def _load_mixed():
+    """The shipped samples of every dataset, interleaved one image of each in turn (MNIST 0,
+    CIFAR-10 0, MNIST 1, ...): a stream of two kinds of source for source identification."""
+    sets = [_load_sample(d) for d in registry.keys(registry.DATASETS)]
+    images, labels, tags = [], [], []
+    for k in range(max(len(s[0]) for s in sets)):
+        for set_images, set_labels, set_tags in sets:
+            if k < len(set_images):
+                images.append(set_images[k])
+                labels.append(set_labels[k])
+                tags.append(set_tags[k])
+    return images, labels, tags
 
 
 # --------------------------------------------------------------------------- the block
@@ -117,18 +133,21 @@ class image_source(gr.basic_block):
     payload the pixels ``uint8`` row-major ``[C, H, W]``; metadata ``image_id`` (int, counts
     emitted images from 0, unique within a run even when repeating), ``shape`` (tuple
     ``(C, H, W)``), ``source_index`` (int, position of the image in its set), ``label`` (int,
-    when known) and ``dataset`` (``'mnist'``/``'cifar10'``, for the dataset and sample sources).
+    when known) and ``dataset`` (``'mnist'``/``'cifar10'``, for the dataset, sample and mixed
+    sources: each image's own).
 
     When every selected image is out and ``repeat`` is off, the block posts ``("done" . 1)`` to
     its own ``system`` port when ``end_flowgraph`` is set: GNU Radio then ends this block and
     passes ``done`` to the blocks it feeds, so ``tb.run()`` returns once they drain.
 
     Args:
-        source: ``'sample'`` (the 64 shipped MNIST test images), ``'dataset'``, ``'folder'``
-            (PNG files in file-name order; gray → C = 1, colour → C = 3; a name ending in
-            ``_label<d>`` gives the label) or ``'array'`` (``.npz`` with ``images`` uint8
-            ``[N, C, H, W]`` and optional ``labels``, or a ``.npy`` of images).
-        dataset: ``'mnist'`` or ``'cifar10'`` (source ``'dataset'``).
+        source: ``'sample'`` (the 64 shipped test images of ``dataset``), ``'dataset'``,
+            ``'folder'`` (PNG files in file-name order; gray → C = 1, colour → C = 3; a name
+            ending in ``_label<d>`` gives the label), ``'array'`` (``.npz`` with ``images``
+            uint8 ``[N, C, H, W]`` and optional ``labels``, or a ``.npy`` of images) or
+            ``'mixed'`` (the shipped MNIST and CIFAR-10 samples interleaved, one image of
+            each in turn: 128 images, even positions MNIST, odd CIFAR-10).
+        dataset: ``'mnist'`` or ``'cifar10'`` (sources ``'dataset'`` and ``'sample'``).
         split: ``'train'`` or ``'test'`` (source ``'dataset'``).
         path: the folder or array file (sources ``'folder'``, ``'array'``).
         data_root: dataset folder; ``''`` = ``$SEMCOM_DATA``, else ``~/.cache/semcom``.
@@ -160,13 +179,15 @@ class image_source(gr.basic_block):
             raise ValueError(f"path must name the {source} to read when source is {source!r}")
 
         if source == "sample":
-            images, labels, tag = _load_sample()
+            images, labels, tags = _load_sample(dataset)
+        elif source == "mixed":
+            images, labels, tags = _load_mixed()
         elif source == "dataset":
-            images, labels, tag = _load_dataset(dataset, split, data_root)
+            images, labels, tags = _load_dataset(dataset, split, data_root)
         elif source == "folder":
-            images, labels, tag = _load_folder(path)
+            images, labels, tags = _load_folder(path)
         else:
-            images, labels, tag = _load_array(path)
+            images, labels, tags = _load_array(path)
 
         total = len(images)
         start, num_images = int(start), int(num_images)
@@ -179,7 +200,7 @@ class image_source(gr.basic_block):
         self._images = images[start:stop]
         self._labels = labels[start:stop]
         self._first_index = start
-        self._dataset_tag = tag
+        self._dataset_tags = tags[start:stop]
         self._interval_s = float(interval_s)
         self._repeat = bool(repeat)
         self._initial_delay_s = float(initial_delay_s)
@@ -263,7 +284,7 @@ class image_source(gr.basic_block):
             try:
                 pdu = make_image_pdu(
                     self._images[k], self._sent % (MAX_IMAGE_ID + 1), self._labels[k],
-                    self._dataset_tag, {"source_index": self._first_index + k},
+                    self._dataset_tags[k], {"source_index": self._first_index + k},
                 )
                 self.message_port_pub(self._port, pdu)
             except Exception as exc:  # keep the thread alive for the next image

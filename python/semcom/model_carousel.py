@@ -29,9 +29,12 @@ class model_carousel(gr.basic_block):
     bytes ``[i·S, (i+1)·S)`` of the blob; metadata ``packet_type`` = ``"model_segment"``,
     ``model_id``, ``model_tag``, ``segment_index`` (i), ``segment_count``.
 
-    The whole blob of the model in use (the one the latest code referred to) is sent
-    again after every ``repeat_codes`` code packets and every ``repeat_seconds`` seconds,
-    so a receiver that starts late, or lost a segment, still gets the decoder.
+    The whole blob of each model in use is sent again after every ``repeat_codes`` code
+    packets and every ``repeat_seconds`` seconds, so a receiver that starts late, or lost a
+    segment, still gets the decoder. The models in use are those the codes since the last
+    round referred to (in the order they were first referred to), else the one the latest
+    code referred to: a stream that mixes sources (MNIST and CIFAR-10 codes) repeats every
+    source's blob, one after the other.
 
     With a ``signing_key`` every blob and update goes out in a signed envelope
     (``docs/model-blob.md`` §3). With ``send_updates``, a new model of the same layers as
@@ -65,6 +68,7 @@ class model_carousel(gr.basic_block):
         self._current = None     # model_id in use
         self._since_repeat = 0
         self._stop = threading.Event()
+        self._in_use = {}        # model_ids the codes since the last round referred to
         self._thread = None
         self.stats = {"codes": 0, "segments": 0, "rounds": 0, "updates": 0, "dropped": 0}
         self.message_port_register_in(pmt.intern("model"))
@@ -111,9 +115,15 @@ class model_carousel(gr.basic_block):
                 break
             if period > 0:
                 with self._lock:
-                    self._send_round()
+                    self._repeat_round()
 
     # -- handlers -------------------------------------------------------------------------
+    def _repeat_round(self):
+        """A repeat: the blob of every model in use, one after the other."""
+        in_use, self._in_use = list(self._in_use) or [self._current], {}
+        for model_id in in_use:
+            self._send_round(model_id)
+
     def _send_round(self, model_id=None):
         model_id = model_id or self._current
         blob = self._models.get(model_id)
@@ -183,8 +193,9 @@ class model_carousel(gr.basic_block):
                 tag = pmt.dict_ref(pmt.car(msg), pmt.intern("model_id"), pmt.PMT_NIL)
                 if pmt.is_symbol(tag) and pmt.symbol_to_string(tag) in self._models:
                     self._current = pmt.symbol_to_string(tag)
+                    self._in_use[self._current] = True
             self.message_port_pub(pmt.intern("out"), msg)
             self.stats["codes"] += 1
             self._since_repeat += 1
             if self.repeat_codes and self._since_repeat >= self.repeat_codes:
-                self._send_round()
+                self._repeat_round()

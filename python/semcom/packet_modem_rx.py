@@ -23,7 +23,7 @@ __all__ = ["packet_modem_rx", "DECODERS", "EQUALIZERS"]
 
 _NBYTES_KEY = "semcom_nbytes"       # payload + CRC bytes, from the header
 _SEQ_KEY = "semcom_seq"
-DECODERS = ("stock", "fast")
+DECODERS = ("fast", "stock")
 EQUALIZERS = EQUALIZER_MODES            # 'auto', 'on', 'off'
 
 

@@ -67,6 +67,7 @@ class packet_modem_tx(gr.hier_block2):
         self._check_settings(modulation, code, sps, rolloff, amplitude, pre_pad, post_pad, mtu)
         self.packets = 0
         self._seq = 0
+        self._symbols = 0      # burst symbols handed to the stream so far
         self.message_port_register_hier_in("in")
         self._fmt = burst_format(self.modulation, self.sps, self.rolloff)
         self._build_framing()
@@ -100,7 +101,9 @@ class packet_modem_tx(gr.hier_block2):
         self.pld_glue = msg_map("semcom_tx_pad", self._payload_bits, log)
         self.encoder = fec.async_encoder(semfec.make_ldpc_encoder(self.code), False, False,
                                          False, (MAX_PAYLOAD + CRC_BYTES) * 8 * 4)
-        self.assemble = msg_map("semcom_tx_burst", self._burst_symbols, log)
+        # Holds the end of the run until every burst is in the stream (see _build_burst).
+        self.assemble = msg_map("semcom_tx_burst", self._burst_symbols, log,
+                                hold_done=self._bursts_queued)
         self.msg_connect(self, "in", self.validate, "in")
         self.msg_connect(self.validate, "out", self.crc, "in")
         self.msg_connect(self.crc, "out", self.pld_glue, "in")
@@ -117,9 +120,10 @@ class packet_modem_tx(gr.hier_block2):
                                                               _TX_LEN_KEY, self.sps)
         # Tagged-stream blocks need a whole burst in their buffers. More than that: when
         # the upstream message blocks finish (an image source at the end of its images),
-        # pdu_to_tagged_stream finishes too and drops the PDUs still queued at its input,
-        # so the bursts a slower receiver has not taken yet must already be in the stream
-        # buffers: room for 2**18 symbols (about 1 s of bursts at 0.25 Msymbol/s).
+        # pdu_to_tagged_stream finishes too and drops the PDUs still queued at its input.
+        # So the last message block (assemble) holds the end of the run until the stream
+        # has taken every burst (a CIFAR-10 decoder blob is 24 s of bursts, far more than
+        # any buffer), and the buffers hold 2**18 symbols (about 1 s at 0.25 Msymbol/s).
         syms = max(2 * (self.burst_samples(self.mtu) // self.sps) + 4096, 1 << 18)
         self.to_stream.set_min_output_buffer(0, syms)
         self.pulse.set_min_output_buffer(0, syms * self.sps)
@@ -161,7 +165,12 @@ class packet_modem_tx(gr.hier_block2):
         syms = np.concatenate([np.zeros(self.pre_pad, dtype=np.complex64),
                                self._fmt.assemble(body),
                                np.zeros(self.post_pad, dtype=np.complex64)])
+        self._symbols += len(syms)
         return pmt.cons(pmt.make_dict(), pmt.init_c32vector(len(syms), syms))
+
+    def _bursts_queued(self) -> bool:
+        """Bursts handed to pdu_to_tagged_stream that it has not written to the stream yet."""
+        return self.to_stream.nitems_written(0) < self._symbols
 
     def burst_samples(self, payload_bytes: int) -> int:
         """Samples of the burst that carries a ``payload_bytes``-byte PDU."""

@@ -71,6 +71,8 @@ def check_block_yaml(path: Path) -> list:
     for param in doc.get("parameters", []):
         pid = param["id"]
         where = f"parameter {pid!r}"
+        if param.get("dtype") == "gui_hint":    # GRC's own widget placement, not an argument
+            continue
         if pid not in args:
             problems.append(f"{where} is not an argument of {name}() ({', '.join(sorted(args))})")
         if param.get("dtype") == "enum":

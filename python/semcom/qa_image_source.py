@@ -86,6 +86,28 @@ class qa_image_source(gr_unittest.TestCase):
         self.assertEqual(meta["dataset"], "mnist")
         self.assertEqual(meta["source_index"], 3)
 
+    def test_sample_of_cifar10_and_the_mixed_stream(self):
+        """The CIFAR-10 sample; the mixed stream alternates both samples, each image with
+        its own dataset, label and position in the interleaved set."""
+        cifar, cifar_labels = zoo.load_sample(dataset="cifar10")
+        mnist, mnist_labels = zoo.load_sample(dataset="mnist")
+        debug = self.run_source(semcom.image_source("sample", dataset="cifar10", num_images=2))
+        self.assertEqual([meta_of(debug, i)["dataset"] for i in range(2)], ["cifar10"] * 2)
+        np.testing.assert_array_equal(messages(debug)[1].image, cifar[1])
+        self.tb = gr.top_block()
+        src = semcom.image_source("mixed", num_images=5, start=2)
+        self.assertEqual(semcom.image_source("mixed").num_selected(), 128)
+        debug = self.run_source(src)
+        got = messages(debug)
+        self.assertEqual([meta_of(debug, i)["dataset"] for i in range(5)],
+                         ["mnist", "cifar10", "mnist", "cifar10", "mnist"])
+        self.assertEqual([meta_of(debug, i)["source_index"] for i in range(5)], [2, 3, 4, 5, 6])
+        self.assertEqual([p.image_id for p in got], [0, 1, 2, 3, 4])
+        for k, p in enumerate(got):
+            images, labels = (mnist, mnist_labels) if k % 2 == 0 else (cifar, cifar_labels)
+            np.testing.assert_array_equal(p.image, images[1 + k // 2])
+            self.assertEqual(p.label, int(labels[1 + k // 2]))
+
     def test_start_selects_a_window(self):
         images, labels = zoo.load_sample()
         debug = self.run_source(semcom.image_source("sample", num_images=3, start=60))

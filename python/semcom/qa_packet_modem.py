@@ -8,6 +8,7 @@ Noise is set by Es/N0 (energy per symbol over noise density): the channel model'
 voltage is amplitude * sqrt(sps / (Es/N0)), amplitude being the TX burst's RMS amplitude.
 """
 
+import threading
 import time
 
 import numpy as np
@@ -27,6 +28,25 @@ class _pdu_source(gr.basic_block):
 
     def send(self, msg):
         self.message_port_pub(pmt.intern("out"), msg)
+
+    def end(self):
+        """Tell GNU Radio this source is done, as the image source does after its last image."""
+        self._post(pmt.intern("system"), pmt.cons(pmt.intern("done"), pmt.from_long(1)))
+
+
+class _valve(gr.sync_block):
+    """Passes complex samples through once ``opened`` is set; takes nothing before."""
+
+    def __init__(self):
+        gr.sync_block.__init__(self, name="qa_valve", in_sig=[np.complex64],
+                               out_sig=[np.complex64])
+        self.opened = threading.Event()
+
+    def work(self, input_items, output_items):
+        if not self.opened.wait(0.01):
+            return 0
+        output_items[0][:] = input_items[0]
+        return len(output_items[0])
 
 
 def _pdu(data, meta=None):
@@ -361,6 +381,39 @@ class qa_packet_modem(gr_unittest.TestCase):
         print(f"\nafter silence: {len(got)}/{len(payloads)}")
         self.assertEqual(got, [p.tobytes() for p in payloads])
 
+    def test_010_every_burst_reaches_the_stream_before_the_run_ends(self):
+        """150 bursts (2.6 Msamples, more than the stream buffers hold) posted at once, then
+        ``done``, while the stream's consumer takes nothing yet (a receiver slower than the
+        transmitter): the stream carries every burst before it ends. (pdu_to_tagged_stream
+        alone ends at the ``done`` and drops the PDUs still queued at its input.)"""
+        tb = gr.top_block()
+        src = _pdu_source()
+        tx = semcom.packet_modem_tx("qpsk", sps=2, amplitude=0.5)
+        valve = _valve()
+        counter = blocks.head(gr.sizeof_gr_complex, 1 << 40)
+        tb.msg_connect(src, "out", tx, "in")
+        tb.connect(tx, valve, counter, blocks.null_sink(gr.sizeof_gr_complex))
+        rng = np.random.default_rng(7)
+        payloads = [rng.integers(0, 256, 1000, dtype=np.uint8) for _ in range(150)]
+        expected = sum(tx.burst_samples(len(p)) for p in payloads)
+        tb.start()
+        for data in payloads:
+            src.send(_pdu(data))
+        src.end()
+        # every burst made (the done has reached the end of the message chain), none taken
+        self.assertTrue(_wait(lambda: tx._symbols * tx.sps == expected, 60))
+        time.sleep(0.5)
+        valve.opened.set()
+        done = threading.Event()
+        threading.Thread(target=lambda: (tb.wait(), done.set()), daemon=True).start()
+        finished = done.wait(60)
+        if not finished:
+            tb.stop()
+            tb.wait()
+        self.assertTrue(finished, "the flowgraph did not end within 60 s")
+        self.assertEqual(counter.nitems_written(0), expected)
+
 
 if __name__ == "__main__":
     gr_unittest.run(qa_packet_modem)
+

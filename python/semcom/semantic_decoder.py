@@ -28,8 +28,13 @@ class semantic_decoder(gr.basic_block):
     ``max_pending``, oldest dropped) and decoded when it arrives.
 
     Output port ``out``: image PDUs: payload u8 pixels ``[C, H, W]`` row-major; metadata
-    ``image_id``, ``shape``, ``model_id``, ``model_protection`` and the code's ``snr_db``
-    and ``crc_ok``.
+    ``image_id``, ``shape``, ``model_id``, ``dataset`` (the source its decoder's blob names),
+    ``model_protection`` and the code's ``snr_db`` and ``crc_ok``.
+
+    Several sources in one stream: every code is decoded with the decoder its model tag
+    names, so with both an MNIST and a CIFAR-10 blob received (``cache_size`` >= 2) the
+    block decodes both kinds of code; ``dataset`` lets a stock ``pdu_filter`` split the
+    images per source (``examples/loopback_mixed.grc``).
 
     The model port also takes signed blobs and model updates (``docs/model-blob.md``
     §3–4): an update is applied to the cached decoder whose blob is its base; without that
@@ -111,6 +116,8 @@ class semantic_decoder(gr.basic_block):
                 out = {"image_id": event.code.image_id, "shape": tuple(event.pixels.shape),
                        "model_id": event.model_id, "model_protection": self.model_protection,
                        "snr_db": event.code.phy.get("snr_db"), "crc_ok": event.code.crc_ok}
+                if event.dataset is not None:
+                    out["dataset"] = event.dataset
                 self.message_port_pub(pmt.intern("out"), make_pdu(out, event.pixels))
             elif isinstance(event, ModelBuilt):
                 self.logger.info(f"decoder {event.model_id[:16]} built ({event.n_params} "

@@ -1,15 +1,31 @@
 # Copyright 2026 The gr-semcom authors
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""``semcom plot``: the paper's Section IV-A figures, drawn from sweep result files only.
+"""``semcom plot``: the paper's Section IV figures, drawn from sweep result files only.
+
+MNIST (Section IV-A):
 
 * ``fig4``  — SSIM, PSNR, recognition-rate ratio and LPIPS vs compression ratio at each
   SNR (AWGN), AESC-I against header-known JPEG.
 * ``fig5`` / ``fig6`` — LPIPS and recognition-rate ratio vs SNR at Cr = 20, AWGN / slow
   Rayleigh fading, every scheme, direct transmission as the bound (95 % intervals).
 * ``fig7`` / ``fig8`` — received images across SNR, AESC-I against JPEG, AWGN / fading.
+
+CIFAR-10 (Section IV-B), the same figures for the colour half:
+
+* ``fig10`` — as ``fig4``, at the paper's ratios 3 / 6 / 12 (zdim 32 / 12 / 8);
+* ``fig11`` / ``fig12`` — as ``fig5`` / ``fig6`` at the paper's "Cr 12" (zdim 8);
+* ``fig13`` / ``fig14`` — image grids of a horse, a car and a truck (the paper's "bus":
+  CIFAR-10 has no bus class), AWGN / fading.
+
+Both:
+
 * ``waterfall`` — the link's own bit and packet error rates vs Es/N0 (every point's
   link counters).
+* ``cost`` (not part of ``all``; from a sweep made for it, ``results/*/cost/``) — what
+  the decoder really costs: AESC-I's effective compression ratio with its decoder copies
+  counted against the number of images sent, and its bits on the air against JPEG's at
+  the same recognition-rate ratio (``core.cost``); also writes ``cost.md``, the table.
 
 Points from several files are merged by their key (channel, SNR, Cr, scheme); a figure
 whose data is absent is skipped with a message. Where LPIPS is unavailable the panel
@@ -23,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core import cost as costs
 from ..core import registry
 from ..core.models import DATASET_SHAPES
 from ..core.results import decode_example, load_results
@@ -31,7 +48,20 @@ log = logging.getLogger(__name__)
 
 __all__ = ["plot_results", "FIGURES", "merge_points"]
 
-FIGURES = ("fig4", "fig5", "fig6", "fig7", "fig8", "waterfall")
+#: The paper's figures per dataset: (name, kind, channel, Cr, classes of the grid).
+PAPER_FIGURES = {
+    "mnist": (("fig4", "cr", "awgn", None, None), ("fig5", "snr", "awgn", 20, None),
+              ("fig6", "snr", "rayleigh", 20, None), ("fig7", "grid", "awgn", 20, (0, 2)),
+              ("fig8", "grid", "rayleigh", 20, (6, 8))),
+    "cifar10": (("fig10", "cr", "awgn", None, None), ("fig11", "snr", "awgn", 12, None),
+                ("fig12", "snr", "rayleigh", 12, None),
+                ("fig13", "grid", "awgn", 12, (7, 1, 9)),
+                ("fig14", "grid", "rayleigh", 12, (7, 1, 9))),
+}
+FIGURES = (*(f[0] for figs in PAPER_FIGURES.values() for f in figs), "waterfall", "cost")
+#: What ``all`` draws: the paper's figures of the files' dataset and the waterfall
+#: (``cost`` needs a sweep of its own).
+ALL = ("paper", "waterfall")
 # Colour and marker per scheme; the legend says the registry's label.
 _MARKS = {
     "aesc-verified": dict(color="C0", marker="o"),
@@ -49,12 +79,18 @@ _METRICS = {
 
 def merge_points(paths) -> tuple[list, dict]:
     """All points of ``paths`` (later files win on equal keys) and the shape/LPIPS notes."""
-    points, info = {}, {"lpips_reason": None, "shape": None, "originals": {}}
+    points, info = {}, {"lpips_reason": None, "shape": None, "originals": {},
+                        "carousel_every": set(), "dataset": None}
     for path in paths:
         res = load_results(path)
         info["originals"].update(res.get("example_originals", {}))
         ds = res["config"].get("dataset", "mnist")
+        if info["dataset"] not in (None, ds):
+            raise ValueError(f"{path}: a {ds} results file among {info['dataset']} ones; "
+                             "plot each dataset's files apart")
+        info["dataset"] = ds
         info["shape"] = DATASET_SHAPES[ds]
+        info["carousel_every"].add(res["config"].get("carousel_every"))
         if not res["lpips"].get("available"):
             info["lpips_reason"] = res["lpips"].get("reason")
         for p in res["points"]:
@@ -131,9 +167,9 @@ def _metric_panel(ax, groups, x_key, metric, reason, xlabel):
     ax.grid(alpha=0.3)
 
 
-def _fig_vs_snr(points, info, channel, out, name, title):
+def _fig_vs_snr(points, info, channel, cr, out, name, title):
     sel = [p for p in points
-           if p["channel"] == channel and (p["cr"] == 20 or p["scheme"] == "direct")]
+           if p["channel"] == channel and (p["cr"] == cr or p["scheme"] == "direct")]
     if not sel:
         return None
     plt = _plt()
@@ -151,7 +187,7 @@ def _fig_vs_snr(points, info, channel, out, name, title):
     return _save(plt, fig, Path(out) / f"{name}.png")
 
 
-def _fig4(points, info, out):
+def _fig_vs_cr(points, info, out, name):
     sel = [p for p in points if p["channel"] == "awgn"
            and p["scheme"] in ("aesc-verified", "jpeg-header-known", "aesc-paper")]
     snrs = sorted({p["snr_db"] for p in sel
@@ -182,7 +218,7 @@ def _fig4(points, info, out):
     axes.flat[2].legend(fontsize=6, ncol=2)
     fig.suptitle("AESC-I vs JPEG over AWGN at several Es/N0 "
                  f"({sel[0]['images']} test images per point)")
-    return _save(plt, fig, Path(out) / "fig4.png")
+    return _save(plt, fig, Path(out) / f"{name}.png")
 
 
 def _pick_example(points, label):
@@ -191,8 +227,8 @@ def _pick_example(points, label):
     return found[0] if found else None
 
 
-def _fig_grid(points, info, channel, out, name, classes, title):
-    sel = [p for p in points if p["channel"] == channel and p["cr"] == 20
+def _fig_grid(points, info, channel, cr, out, name, classes, title):
+    sel = [p for p in points if p["channel"] == channel and p["cr"] == cr
            and p["scheme"] in ("aesc-verified", "jpeg-header-known")]
     if not sel or info["shape"] is None:
         return None
@@ -279,31 +315,147 @@ def _waterfall(points, info, out):
     return _save(plt, fig, Path(out) / "waterfall.png")
 
 
+def _cost_inputs(points, info):
+    """The error-free AWGN SNR with both AESC-I and >= 2 JPEG ratios, and its points."""
+    every = {e for e in info["carousel_every"] if e}
+    if info["shape"] is None or len(every) != 1:
+        return None
+    ok = [p for p in points if p["channel"] == "awgn" and p["failure_rate"] == 0
+          and p["scheme"] in ("aesc-verified", "jpeg-header-known")]
+    for snr in sorted({p["snr_db"] for p in ok}, reverse=True):
+        at = [p for p in ok if p["snr_db"] == snr]
+        if (any(p["scheme"] == "aesc-verified" for p in at)
+                and len({p["cr"] for p in at if p["scheme"] == "jpeg-header-known"}) >= 2):
+            pixel_bits = 8.0 * float(np.prod(info["shape"]))
+            aesc, curve = costs.from_points(at, pixel_bits, every.pop())
+            return snr, aesc, curve, pixel_bits
+    return None
+
+
+def cost_table(points, info) -> list[dict] | None:
+    """One row per AESC-I model: its figures, JPEG's bits at the same recognition-rate
+    ratio and the break-even numbers of images (``core.cost``); ``None`` without data."""
+    got = _cost_inputs(points, info)
+    if got is None:
+        return None
+    snr, aesc, curve, pixel_bits = got
+    rows = []
+    for a in aesc:
+        jb = curve.bits_at(a.ratio)
+        row = {"snr_db": snr, "cr": a.cr, "ratio": a.ratio, "code_bits": a.code_bits,
+               "blob_bits": a.blob_bits, "every": a.every, "jpeg_bits": jb,
+               "jpeg_cr": pixel_bits / jb if jb else None}
+        for n in (2000, 10000):
+            row[f"cr_eff_{n}"] = float(costs.effective_cr(n, pixel_bits, a.code_bits,
+                                                          a.blob_bits, a.every))
+        row["cr_eff_limit"] = pixel_bits / (a.code_bits + a.blob_bits / a.every)
+        for key, every in (("once", costs.ONCE), ("carousel", a.every)):
+            row[f"break_even_{key}"] = (None if jb is None else
+                                        costs.break_even(a.code_bits, a.blob_bits, jb, every))
+            row[f"for_good_{key}"] = (None if jb is None else
+                                      costs.ahead_for_good(a.code_bits, a.blob_bits, jb, every))
+        rows.append(row)
+    return rows
+
+
+def _fmt(v, spec):
+    return "never" if v is None else format(v, spec)
+
+
+def _cost_markdown(rows) -> str:
+    head = ("| Cr (codes) | ratio | code bit/img | decoder bit | JPEG bit/img at that ratio "
+            "(its Cr) | Cr_eff 2 000 / 10 000 img / limit | break-even, decoder once | "
+            f"break-even, carousel every {rows[0]['every']} (first / for good) |\n"
+            "|---|---|---|---|---|---|---|---|\n")
+    body = ""
+    for r in rows:
+        jpeg = ("beyond JPEG's measured range" if r["jpeg_bits"] is None
+                else f"{r['jpeg_bits']:.0f} ({r['jpeg_cr']:.2f})")
+        body += (f"| {r['cr']:.2f} | {r['ratio']:.4f} | {r['code_bits']:.0f} | "
+                 f"{r['blob_bits']:.0f} | {jpeg} | {r['cr_eff_2000']:.2f} / "
+                 f"{r['cr_eff_10000']:.2f} / {r['cr_eff_limit']:.2f} | "
+                 f"{_fmt(r['break_even_once'], '.0f')} | "
+                 f"{_fmt(r['break_even_carousel'], '.0f')} / "
+                 f"{_fmt(r['for_good_carousel'], '.0f')} |\n")
+    return head + body
+
+
+def _cost(points, info, out):
+    got = _cost_inputs(points, info)
+    if got is None:
+        return None
+    snr, aesc, curve, pixel_bits = got
+    rows = cost_table(points, info)
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
+    n = np.unique(np.logspace(0, 5, 400).astype(np.int64))
+    for i, (a, r) in enumerate(zip(aesc, rows)):
+        color = f"C{i}"
+        axes[0].loglog(n, costs.effective_cr(n, pixel_bits, a.code_bits, a.blob_bits, a.every),
+                       color=color, label=f"AESC-I Cr {a.cr:.3g}, decoder every {a.every}")
+        axes[0].loglog(n, costs.effective_cr(n, pixel_bits, a.code_bits, a.blob_bits,
+                                             costs.ONCE),
+                       color=color, linestyle=":", label=f"AESC-I Cr {a.cr:.3g}, decoder once")
+        if r["jpeg_cr"]:
+            axes[0].axhline(r["jpeg_cr"], color=color, linestyle="--", linewidth=0.8,
+                            label=f"JPEG at ratio {a.ratio:.3f} (Cr {r['jpeg_cr']:.2f})")
+            aesc_bits = n * a.code_bits + costs.copies(n, a.every) * a.blob_bits
+            axes[1].loglog(n, aesc_bits / (n * r["jpeg_bits"]), color=color,
+                           label=f"Cr {a.cr:.3g}, decoder every {a.every}")
+            once = n * a.code_bits + costs.copies(n, costs.ONCE) * a.blob_bits
+            axes[1].loglog(n, once / (n * r["jpeg_bits"]), color=color, linestyle=":",
+                           label=f"Cr {a.cr:.3g}, decoder once")
+    axes[1].axhline(1.0, color="k", linewidth=0.8)
+    axes[0].set_title("(a) effective Cr, decoder copies counted")
+    axes[0].set_ylabel("source bits / bits sent")
+    axes[1].set_title("(b) AESC-I bits / JPEG bits at the same ratio")
+    axes[1].set_ylabel("< 1: AESC-I sends fewer bits")
+    for ax in axes:
+        ax.set_xlabel("images sent")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=6)
+    fig.suptitle(f"What the decoder costs (recognition-rate ratios at Es/N0 {snr:g} dB, "
+                 f"AWGN, {aesc[0].every if aesc else ''}-code carousel as swept)", fontsize=9)
+    (Path(out) / "cost.md").write_text(_cost_markdown(rows) if rows else "")
+    return _save(plt, fig, Path(out) / "cost.png")
+
+
 def plot_results(paths, out, figures=("all",)) -> list[Path]:
     """Draw the requested figures from result files into ``out``; returns the PNG paths."""
-    figures = list(FIGURES) if "all" in figures else list(figures)
-    bad = [f for f in figures if f not in FIGURES]
+    wanted = [f for f in figures if f != "all"] + (list(ALL) if "all" in figures else [])
+    bad = [f for f in wanted if f not in FIGURES and f not in ALL]
     if bad:
         raise ValueError(f"unknown figure(s) {bad}; choose from {', '.join(FIGURES)} or all")
     points, info = merge_points(paths)
     Path(out).mkdir(parents=True, exist_ok=True)
-    makers = {
-        "fig4": lambda: _fig4(points, info, out),
-        "fig5": lambda: _fig_vs_snr(points, info, "awgn", out, "fig5",
-                                    "Cr = 20 over AWGN"),
-        "fig6": lambda: _fig_vs_snr(points, info, "rayleigh", out, "fig6",
-                                    "Cr = 20 over slow Rayleigh fading"),
-        "fig7": lambda: _fig_grid(points, info, "awgn", out, "fig7", (0, 2),
-                                  "Received images across Es/N0, AWGN, Cr = 20"),
-        "fig8": lambda: _fig_grid(points, info, "rayleigh", out, "fig8", (6, 8),
-                                  "Received images across average Es/N0, slow fading, Cr = 20"),
-        "waterfall": lambda: _waterfall(points, info, out),
-    }
+    makers = {"waterfall": lambda: _waterfall(points, info, out),
+              "cost": lambda: _cost(points, info, out)}
+    for figs in PAPER_FIGURES.values():
+        for name, kind, channel, cr, classes in figs:
+            makers[name] = _paper_maker(points, info, out, name, kind, channel, cr, classes)
+    names = []
+    for f in wanted:
+        if f == "paper":
+            names.extend(fig[0] for fig in PAPER_FIGURES.get(info["dataset"], ()))
+        elif f not in names:
+            names.append(f)
     written = []
-    for name in figures:
+    for name in names:
         path = makers[name]()
         if path is None:
             log.warning("%s: the results hold no points for it; skipped", name)
         else:
             written.append(path)
     return written
+
+
+def _paper_maker(points, info, out, name, kind, channel, cr, classes):
+    fading = "slow Rayleigh fading" if channel == "rayleigh" else "AWGN"
+    if kind == "cr":
+        return lambda: _fig_vs_cr(points, info, out, name)
+    if kind == "snr":
+        return lambda: _fig_vs_snr(points, info, channel, cr, out, name,
+                                   f"Cr = {cr} over {fading}")
+    across = "average Es/N0, slow fading" if channel == "rayleigh" else "Es/N0, AWGN"
+    return lambda: _fig_grid(points, info, channel, cr, out, name, classes,
+                             f"Received images across {across}, Cr = {cr}")

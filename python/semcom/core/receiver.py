@@ -141,11 +141,13 @@ class CodeHeld:
 @dataclass
 class Image:
     """A decoded image: ``pixels`` uint8 ``[C, H, W]`` (the decoder's output shape), the
-    ``code`` it came from and the full ``model_id`` (64 hex digits) of its decoder."""
+    ``code`` it came from, the full ``model_id`` (64 hex digits) of its decoder and the
+    ``dataset`` its blob names (``None`` when the blob names none)."""
 
     code: Code
     pixels: np.ndarray
     model_id: str
+    dataset: str | None = None
 
 
 # --------------------------------------------------------------------------- pixels
@@ -382,7 +384,9 @@ class CodeDecoder:
         image = decoder(latent.reshape(1, *parsed.in_shape))[0].numpy()
         self.stats["codes"] += 1
         self.stats["images"] += 1
-        return [Image(code, to_pixels(image), parsed.model_id)]
+        dataset = parsed.meta.get("dataset")
+        return [Image(code, to_pixels(image), parsed.model_id,
+                      dataset if isinstance(dataset, str) else None)]
 
 
 # --------------------------------------------------------------------------- both

@@ -29,6 +29,7 @@ __all__ = [
     "load_classifier",
     "load_aesc",
     "shipped_aesc",
+    "default_zdim",
     "load_sample",
     "SAMPLE_FILE",
     "sample_path",
@@ -60,6 +61,17 @@ def shipped_aesc(dataset: str) -> list[int]:
         except ValueError:
             continue
     return sorted(zdims, reverse=True)
+
+
+def default_zdim(dataset: str) -> int:
+    """The zdim a source uses when none is asked for: its smallest shipped zdim (the highest
+    compression; MNIST: 40, the paper's Cr 20). ``ModelFileError`` when none ships."""
+    zdims = shipped_aesc(dataset)
+    if not zdims:
+        raise ModelFileError(f"no trained AESC-I model ships for {dataset}; train one with "
+                             f"`semcom train --dataset {dataset} --zdim Z --out FILE` and pass "
+                             "it as a model file")
+    return min(zdims)
 
 
 def _read(path: Path, kind: str, hint: str) -> dict:

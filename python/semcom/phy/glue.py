@@ -5,10 +5,16 @@
 
 from __future__ import annotations
 
+import threading
+
 import pmt
 from gnuradio import gr
 
+from .pdu import DONE, SYSTEM_PORT
+
 __all__ = ["msg_map", "per_pdu"]
+
+_RECHECK = pmt.intern("semcom_recheck")
 
 
 class msg_map(gr.basic_block):
@@ -18,9 +24,15 @@ class msg_map(gr.basic_block):
     dropped, or ``fallback`` is sent instead when one is given (a header parser
     downstream of ``header_payload_demux`` must always answer); ``on_error()`` is called
     so that the owner can count it.
+
+    ``hold_done()``, when given, is asked whenever a ``done`` reaches the ``system`` port
+    (and then ten times a second): while it returns true the block holds the ``done``
+    instead of ending and passing it on, so that a block downstream that would drop what it
+    still holds when it ends (``pdu_to_tagged_stream`` drops the PDUs queued at its input)
+    gets the time to take it.
     """
 
-    def __init__(self, name, fn, logger=None, fallback=None, on_error=None):
+    def __init__(self, name, fn, logger=None, fallback=None, on_error=None, hold_done=None):
         gr.basic_block.__init__(self, name=name, in_sig=None, out_sig=None)
         self._fn = fn
         self._log = logger
@@ -30,6 +42,37 @@ class msg_map(gr.basic_block):
         self.message_port_register_in(pmt.intern("in"))
         self.message_port_register_out(pmt.intern("out"))
         self.set_msg_handler(pmt.intern("in"), self._handle)
+        self._hold_done = hold_done
+        self._holding = threading.Event()
+        self._halt = threading.Event()
+        if hold_done is not None:
+            self.set_msg_handler(SYSTEM_PORT, self._system)
+
+    def _system(self, msg):
+        if not (pmt.is_pair(msg) and pmt.eq(pmt.car(msg), DONE)):
+            self.gateway.system_handler(msg)    # GNU Radio reports the bad op
+            return
+        if self.nmsgs(pmt.intern("in")) or self._hold_done():
+            if not self._holding.is_set():
+                self._holding.set()
+                threading.Thread(target=self._recheck, name=f"{self.name()}_hold",
+                                 daemon=True).start()
+            return
+        self._holding.clear()
+        self.gateway.system_handler(pmt.cons(DONE, pmt.from_long(1)))
+
+    def _recheck(self):
+        while self._holding.is_set() and not self._halt.wait(0.1):
+            self._post(SYSTEM_PORT, pmt.cons(DONE, _RECHECK))
+
+    def start(self):
+        self._halt.clear()
+        return True
+
+    def stop(self):
+        self._halt.set()
+        self._holding.clear()
+        return True
 
     def _handle(self, msg):
         try:
