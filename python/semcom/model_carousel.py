@@ -144,18 +144,23 @@ class model_carousel(gr.basic_block):
             self.message_port_pub(pmt.intern("out"), make_pdu(meta, chunk))
         self.stats["segments"] += count
 
-    def _update_from(self, base_id, blob: bytes):
-        """The update from the model in use to ``blob``, or None (no base, other layers)."""
-        base = self._models.get(base_id)
-        if not self.send_updates or base is None:
+    def _update_from(self, blob: bytes):
+        """An update to ``blob`` from a model sent before, or None: the base is the model
+        in use if it has the same layers, else the latest such one (a stream that mixes
+        sources keeps one per source)."""
+        if not self.send_updates:
             return None
-        if signing.is_envelope(base):
-            base = signing.parse_envelope(base).payload
-        try:
-            return updates.make_update(base, blob)
-        except ValueError as exc:
-            self.logger.info(f"no update for model {blobfmt.model_id(blob)[:16]}: {exc}")
-            return None
+        for model_id in [self._current, *reversed(list(self._models))]:
+            base = self._models.get(model_id)
+            if base is not None and signing.is_envelope(base):
+                base = signing.parse_envelope(base).payload
+            if base is None or len(base) != len(blob):
+                continue
+            try:
+                return updates.make_update(base, blob)
+            except ValueError as exc:
+                self.logger.debug(f"no update from {model_id[:16]}: {exc}")
+        return None
 
     def _handle_model(self, msg):
         try:
@@ -174,7 +179,7 @@ class model_carousel(gr.basic_block):
             return
         with self._lock:
             new = model_id not in self._models
-            update = self._update_from(self._current, blob) if new else None
+            update = self._update_from(blob) if new else None
             if new:
                 self._models[model_id] = signed or self._wrap(blob)
             if self._current is None or new:
