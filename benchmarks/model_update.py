@@ -129,13 +129,14 @@ def decode_with(blob: bytes, tx) -> np.ndarray:
     return decoder(lat).numpy()
 
 
-def rebased(base_blob, new_blob, tx, classifier, labels, orig_ok, step_bits_list) -> dict:
+def rebased(base_blob, new_blob, tx, classifier, labels, orig_ok, step_bits_list,
+            max_growth=0.0) -> dict:
     """Update size and quality of the new model re-expressed on the base's grid
     (``update.rebase``) for each ``step_bits``: the receiver decodes ``tx``'s codes."""
     ref = decode_with(new_blob, tx)
     out = {}
     for step_bits in step_bits_list:
-        blob = updates.rebase(base_blob, new_blob, step_bits)
+        blob = updates.rebase(base_blob, new_blob, step_bits, max_growth)
         recon = decode_with(blob, tx)
         mse = float(np.mean((recon.clip(0, 1) - ref.clip(0, 1)) ** 2))
         ok = classify(classifier, recon) == labels
@@ -312,6 +313,8 @@ def part_cifar10(args) -> dict:
                                             / orig_ok.mean())
     result["rebased"] = rebased(base_blob, new_blob, tx, classifier, labels, orig_ok,
                                 [None, 12, 10, 8])
+    result["rebased_max_growth_5pct"] = rebased(base_blob, new_blob, tx, classifier, labels,
+                                                orig_ok, [None, 12, 10, 8], 0.05)
     return result
 
 

@@ -288,3 +288,19 @@ def test_rebase_keeps_weights_close_and_shrinks_the_update():
             assert len(updates.make_update(base, out)) < len(exact) / 2
     with pytest.raises(ValueError, match="step_bits"):
         updates.rebase(base, new, 1)
+
+
+def test_rebase_max_growth_clips_slightly_grown_tensors():
+    specs = [{"type": "linear", "in_features": 8, "out_features": 32}]
+    torch.manual_seed(2)
+    a = nn.Sequential(nn.Linear(8, 32))
+    b = copy.deepcopy(a)
+    with torch.no_grad():
+        b[0].weight.mul_(1.03)       # every weight 3 % larger: outside the base's range
+    base, new = (blobfmt.encode_decoder(specs, m, (8,), 16) for m in (a, b))
+    sb, sn = (blobfmt.parse_blob(x).tensors[0] for x in (base, new))
+    assert blobfmt.parse_blob(updates.rebase(base, new)).tensors[0].scale == sn.scale
+    out = blobfmt.parse_blob(updates.rebase(base, new, max_growth=0.05)).tensors[0]
+    assert out.scale == sb.scale and np.abs(out.q).max() == 32767
+    err = np.abs(out.q * np.float64(out.scale) - sn.q * np.float64(sn.scale)).max()
+    assert err <= 0.05 * np.abs(sn.q).max() * sn.scale

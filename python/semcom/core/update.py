@@ -142,7 +142,8 @@ def make_update(base_blob: bytes, result_blob: bytes) -> bytes:
     return update
 
 
-def rebase(base_blob: bytes, new_blob: bytes, step_bits: int | None = None) -> bytes:
+def rebase(base_blob: bytes, new_blob: bytes, step_bits: int | None = None,
+           max_growth: float = 0.0) -> bytes:
     """``new_blob``'s weights re-expressed on ``base_blob``'s quantization grid: a blob
     whose update against the base is much smaller (a transmitter-side choice; the update
     format and the receiver are unchanged).
@@ -151,9 +152,11 @@ def rebase(base_blob: bytes, new_blob: bytes, step_bits: int | None = None) -> b
     base's scale is kept and ``q = q_base + m·round((ŵ_new − ŵ_base) / (m·s_base))`` with
     ``m = 2^(b − step_bits)`` (``step_bits=None``: ``m = 1``), so every weight is within
     ``m·s_base/2`` of the new blob's; otherwise the tensor is taken from the new blob
-    unchanged. The transmitter must then use the returned blob as its decoder (its id is
-    the one the codes carry). Quality against the new blob: ``docs/models.md``, *Model
-    updates*."""
+    unchanged. With ``max_growth`` (a fraction, e.g. 0.05) a tensor whose largest weight
+    grew by at most that much keeps the base's scale too, and its weights beyond the base's
+    range are clipped to it (an error of at most ``max_growth·max|ŵ|`` on those few).
+    The transmitter must then use the returned blob as its decoder (its id is the one the
+    codes carry). Quality against the new blob: ``docs/models.md``, *Model updates*."""
     base, new = blobfmt.parse_blob(base_blob), blobfmt.parse_blob(new_blob)
     _check_same_layout(base, new)
     bits = base.bits
@@ -165,7 +168,7 @@ def rebase(base_blob: bytes, new_blob: bytes, step_bits: int | None = None) -> b
     tensors = []
     for b, n in zip(base.tensors, new.tensors):
         w_new = n.q.astype(np.float64) * n.scale
-        if np.abs(w_new).max() > qmax * b.scale:
+        if np.abs(w_new).max() > qmax * b.scale * (1.0 + float(max_growth)):
             tensors.append(n)
             continue
         delta = np.round((w_new - b.q.astype(np.float64) * b.scale) / (m * b.scale)) * m
