@@ -293,8 +293,10 @@ def part_cifar10(args) -> dict:
             _save(new, args.save_new)
     key = signing.generate_key()
     base_blob, new_blob = blobfmt.blob_from_aesc(base), blobfmt.blob_from_aesc(new)
-    result = {"part": "cifar10", "new_model": name, "steps": args.steps, "batch": args.batch,
-              "fine_tune_s": tune_s, **sizes(base_blob, new_blob, key)}
+    tuned = not args.new
+    result = {"part": "cifar10", "new_model": name, "steps": args.steps if tuned else None,
+              "batch": args.batch if tuned else None, "fine_tune_s": tune_s,
+              **sizes(base_blob, new_blob, key)}
     rebuilt = updates.apply_update(updates.make_update(base_blob, new_blob), base_blob)
     test = ds.load("cifar10", "test", root=args.data)
     with torch.no_grad():
