@@ -58,8 +58,9 @@ def test_clean_stream_equals_the_noiseless_receiver(link):
         np.testing.assert_array_equal(e.pixels, want[i])
         assert e.code.phy == {"snr_db": 7.0} and e.code.crc_ok
         assert e.model_id == blobfmt.model_id(link["blob"])
-    assert rx.stats["decoder"] == {"models": 1, "models_rejected": 0, "codes": 8, "images": 8,
-                                   "held": 0, "dropped": 0}
+    assert rx.stats["decoder"] == {"models": 1, "models_rejected": 0, "rejections": {},
+                                   "updates": 0, "codes": 8, "images": 8, "held": 0,
+                                   "dropped": 0}
     assert rx.stats["deframer"]["blobs"] == 1 and rx.stats["deframer"]["dropped"] == 0
 
 

@@ -12,14 +12,16 @@ import pmt
 from gnuradio import gr
 
 from .core import blob as blobfmt
+from .core import signing
+from .core import update as updates
 from .phy.pdu import make_pdu, parse_pdu
 
 
 class model_carousel(gr.basic_block):
     """Interleave a model blob's segments with the code stream, and repeat them.
 
-    Input port ``model``: model PDUs from the semantic encoder (payload = model blob;
-    metadata ``model_id``). A new model is segmented and sent at once.
+    Input port ``model``: model PDUs from the semantic encoder (payload = model blob, or a
+    blob already signed; metadata ``model_id``). A new model is segmented and sent at once.
 
     Input port ``in``: code PDUs; passed through unchanged to ``out``.
 
@@ -34,28 +36,41 @@ class model_carousel(gr.basic_block):
     code referred to: a stream that mixes sources (MNIST and CIFAR-10 codes) repeats every
     source's blob, one after the other.
 
+    With a ``signing_key`` every blob and update goes out in a signed envelope
+    (``docs/model-blob.md`` §3). With ``send_updates``, a new model of the same layers as
+    the one in use is announced by an update against it (§4), sent at once; its full blob
+    follows in the next repeat round, for receivers that lack the base. The segments of an
+    envelope or an update carry that object's own id in ``model_id`` (so its tag), and the
+    decoder's id in ``decoder_id``; ``object_kind`` is ``blob`` or ``update``.
+
     Args:
         segment_size: payload bytes per segment S (16 … 65535).
         repeat_codes: resend after this many code packets (0: never by count).
         repeat_seconds: resend at this period in seconds (0: never by time).
+        signing_key: Ed25519 private key file (PKCS#8 PEM, from ``semcom keygen``) that
+            signs every blob and update; ``""``: send them unsigned.
+        send_updates: announce a changed model by an update against the previous one.
     """
 
     def __init__(self, segment_size: int = 1024, repeat_codes: int = 100,
-                 repeat_seconds: float = 0.0):
+                 repeat_seconds: float = 0.0, signing_key: str = "",
+                 send_updates: bool = False):
         gr.basic_block.__init__(self, name="semcom_model_carousel", in_sig=None, out_sig=None)
         if not 16 <= int(segment_size) <= 65535:
             raise ValueError(f"segment_size must be in [16, 65535] bytes, got {segment_size}")
         self.segment_size = int(segment_size)
         self.set_repeat_codes(repeat_codes)
         self.set_repeat_seconds(repeat_seconds)
+        self._key = signing.load_private_key(signing_key) if str(signing_key) else None
+        self.send_updates = bool(send_updates)
         self._lock = threading.Lock()
-        self._models = {}        # model_id -> blob
+        self._models = {}        # model_id -> the object its rounds send (blob or envelope)
         self._current = None     # model_id in use
         self._since_repeat = 0
         self._stop = threading.Event()
         self._in_use = {}        # model_ids the codes since the last round referred to
         self._thread = None
-        self.stats = {"codes": 0, "segments": 0, "rounds": 0, "dropped": 0}
+        self.stats = {"codes": 0, "segments": 0, "rounds": 0, "updates": 0, "dropped": 0}
         self.message_port_register_in(pmt.intern("model"))
         self.message_port_register_in(pmt.intern("in"))
         self.message_port_register_out(pmt.intern("out"))
@@ -76,6 +91,9 @@ class model_carousel(gr.basic_block):
     def segment_count(self, model_id: str | None = None) -> int:
         blob = self._models.get(model_id or self._current, b"")
         return max(1, math.ceil(len(blob) / self.segment_size)) if blob else 0
+
+    def _wrap(self, obj: bytes) -> bytes:
+        return signing.sign(obj, self._key) if self._key is not None else obj
 
     # -- timer ----------------------------------------------------------------------------
     def start(self):
@@ -111,20 +129,46 @@ class model_carousel(gr.basic_block):
         blob = self._models.get(model_id)
         if blob is None:
             return
-        count = self.segment_count(model_id)
-        for i in range(count):
-            meta = {"packet_type": "model_segment", "model_id": model_id,
-                    "model_tag": model_id[:16], "segment_index": i, "segment_count": count}
-            chunk = blob[i * self.segment_size:(i + 1) * self.segment_size]
-            self.message_port_pub(pmt.intern("out"), make_pdu(meta, chunk))
-        self.stats["segments"] += count
+        self._send_object(blob, model_id, "blob")
         self.stats["rounds"] += 1
         self._since_repeat = 0
+
+    def _send_object(self, obj: bytes, decoder_id: str, kind: str):
+        object_id = updates.object_id(obj)
+        count = max(1, math.ceil(len(obj) / self.segment_size))
+        for i in range(count):
+            meta = {"packet_type": "model_segment", "model_id": object_id,
+                    "model_tag": object_id[:16], "segment_index": i, "segment_count": count,
+                    "decoder_id": decoder_id, "object_kind": kind}
+            chunk = obj[i * self.segment_size:(i + 1) * self.segment_size]
+            self.message_port_pub(pmt.intern("out"), make_pdu(meta, chunk))
+        self.stats["segments"] += count
+
+    def _update_from(self, blob: bytes):
+        """An update to ``blob`` from a model sent before, or None: the base is the model
+        in use if it has the same layers, else the latest such one (a stream that mixes
+        sources keeps one per source)."""
+        if not self.send_updates:
+            return None
+        for model_id in [self._current, *reversed(list(self._models))]:
+            base = self._models.get(model_id)
+            if base is not None and signing.is_envelope(base):
+                base = signing.parse_envelope(base).payload
+            if base is None or len(base) != len(blob):
+                continue
+            try:
+                return updates.make_update(base, blob)
+            except ValueError as exc:
+                self.logger.debug(f"no update from {model_id[:16]}: {exc}")
+        return None
 
     def _handle_model(self, msg):
         try:
             meta, payload = parse_pdu(msg)
-            blob = payload.tobytes()
+            blob, signed = payload.tobytes(), None
+            if signing.is_envelope(blob):   # signed elsewhere (semcom blob --sign): sent as is
+                signed = blob
+                blob = signing.parse_envelope(blob).payload
             model_id = blobfmt.model_id(blob)
             if meta.get("model_id", model_id) != model_id:
                 raise ValueError(
@@ -135,10 +179,17 @@ class model_carousel(gr.basic_block):
             return
         with self._lock:
             new = model_id not in self._models
-            self._models[model_id] = blob
+            update = self._update_from(blob) if new else None
+            if new:
+                self._models[model_id] = signed or self._wrap(blob)
             if self._current is None or new:
                 self._current = model_id
-            if new:
+            if update is not None:
+                # Receivers holding the base switch on these few bytes; the others get the
+                # full blob in the next round.
+                self._send_object(self._wrap(update), model_id, "update")
+                self.stats["updates"] += 1
+            elif new:
                 self._send_round(model_id)
 
     def _handle_code(self, msg):

@@ -10,6 +10,7 @@ from gnuradio import gr
 
 from .core.receiver import (Code, CodeDecoder, check_protection, Dropped, Image, ModelBuilt,
                             ModelRejected)
+from .core.signing import TrustPolicy
 from .phy.pdu import make_pdu, parse_pdu
 
 
@@ -35,21 +36,32 @@ class semantic_decoder(gr.basic_block):
     block decodes both kinds of code; ``dataset`` lets a stock ``pdu_filter`` split the
     images per source (``examples/loopback_mixed.grc``).
 
+    The model port also takes signed blobs and model updates (``docs/model-blob.md``
+    §3–4): an update is applied to the cached decoder whose blob is its base; without that
+    base it is dropped and the codes of the new model wait for its full blob. A rejected
+    blob or update is logged and counted (``stats["rejections"]`` by reason) and the
+    decoders already built stay in use.
+
     Args:
         model_protection: ``"verified"`` (default) or ``"paper"``.
         cache_size: decoders kept.
         max_pending: codes held while their model is missing.
+        trusted_keys: Ed25519 public keys trusted to sign decoders: a list, or one string of
+            comma-separated PEM file paths or 64-hex-digit keys (``semcom keygen``).
+        require_signature: reject unsigned blobs and updates, and those signed by a key
+            not in ``trusted_keys``; blobs altered after signing are always rejected.
     """
 
     def __init__(self, model_protection: str = "verified", cache_size: int = 4,
-                 max_pending: int = 1024):
+                 max_pending: int = 1024, trusted_keys="", require_signature: bool = False):
         gr.basic_block.__init__(self, name="semcom_semantic_decoder", in_sig=None, out_sig=None)
         check_protection(model_protection)
         if int(cache_size) < 1 or int(max_pending) < 0:
             raise ValueError("cache_size must be >= 1 and max_pending >= 0")
+        trust = TrustPolicy(trusted_keys, bool(require_signature))
         # The rules (blob checks, decoder cache, held codes, scale check, pixels) live in
         # the core receiver; this block turns PDUs into its calls and its events into PDUs.
-        self._decoder = CodeDecoder(model_protection, int(cache_size), int(max_pending))
+        self._decoder = CodeDecoder(model_protection, int(cache_size), int(max_pending), trust)
         self.model_protection = model_protection
         self.cache_size = int(cache_size)
         self.max_pending = int(max_pending)
@@ -111,7 +123,7 @@ class semantic_decoder(gr.basic_block):
                 self.logger.info(f"decoder {event.model_id[:16]} built ({event.n_params} "
                                  f"parameters, {event.bits}-bit weights, {self.model_protection})")
             elif isinstance(event, ModelRejected):
-                self.logger.warn(f"model blob rejected, waiting for the next carousel copy: "
-                                 f"{event.message}")
+                self.logger.warn(f"model blob rejected ({event.reason}), decoders kept, "
+                                 f"waiting for the next carousel copy: {event.message}")
             elif isinstance(event, Dropped):
                 getattr(self.logger, event.level)(f"code dropped ({event.reason}): {event.message}")

@@ -105,7 +105,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--zdim", type=int, default=40)
     p.add_argument("--model", default=None, help="AESC-I .pt (default: the shipped one)")
     p.add_argument("--out", default=None, help="write the blob here")
-    p.add_argument("--inspect", metavar="FILE", default=None, help="parse and describe a blob file")
+    p.add_argument("--inspect", metavar="FILE", default=None,
+                   help="parse and describe a blob file (blob, update, signed or not)")
+    p.add_argument("--sign", metavar="PRIVATE_KEY_FILE", default=None,
+                   help="sign the blob (or update) with this Ed25519 key (semcom keygen)")
+    p.add_argument("--trust", metavar="PUBLIC_KEY", action="append", default=[],
+                   help="with --inspect: exit 1 unless the file is signed by this key "
+                        "(PEM file or 64 hex digits; repeatable)")
+    p.add_argument("--update-from", metavar="BASE_FILE", default=None,
+                   help="write an update against this base blob instead of the full blob")
+
+    p = sub.add_parser("keygen", help="make an Ed25519 key pair for signing decoder blobs")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="folder for semcom-ed25519.key (private) and semcom-ed25519.pub")
 
     p = sub.add_parser("sweep", help="the paper's evaluation grid through the link "
                                      "(resumable; one results JSON)")
@@ -291,18 +303,15 @@ def _cmd_evaluate(args):
 
 
 def _cmd_blob(args):
-    from ..core.blob import blob_from_aesc, describe, parse_blob
-    from ..core.zoo import load_aesc
+    from .blobtool import cmd_blob
 
-    if args.inspect:
-        print(describe(parse_blob(Path(args.inspect).read_bytes())))
-        return 0
-    blob = blob_from_aesc(load_aesc(args.dataset, args.zdim, args.model))
-    if args.out:
-        Path(args.out).write_bytes(blob)
-        print(f"wrote {len(blob)} bytes to {args.out}")
-    print(describe(parse_blob(blob)))
-    return 0
+    return cmd_blob(args)
+
+
+def _cmd_keygen(args):
+    from .blobtool import cmd_keygen
+
+    return cmd_keygen(args)
 
 
 def _cmd_sweep(args):
@@ -394,6 +403,7 @@ COMMANDS = {
     "export-model": _cmd_export_model,
     "evaluate": _cmd_evaluate,
     "blob": _cmd_blob,
+    "keygen": _cmd_keygen,
     "demo": _cmd_demo,
     "sweep": _cmd_sweep,
     "plot": _cmd_plot,

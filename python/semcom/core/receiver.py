@@ -39,6 +39,8 @@ import torch
 from . import blob as blobfmt
 from . import packet as pk
 from . import registry
+from . import signing
+from . import update as updates
 
 __all__ = ["PROTECTIONS", "check_protection", "Code", "Dropped", "PacketStatus", "BlobReady",
            "ModelBuilt", "ModelRejected", "CodeHeld", "Image", "PacketReceiver", "CodeDecoder",
@@ -117,10 +119,14 @@ class ModelBuilt:
 
 @dataclass
 class ModelRejected:
-    """A blob did not give a decoder; ``message`` says why (the next copy may)."""
+    """A blob did not give a decoder; ``message`` says why (the next copy may).
+    ``reason``: ``blob`` (it does not parse or match its tag), ``update`` (an update that
+    does not apply), ``no_base`` (an update whose base this receiver lacks), or a
+    signature verdict: ``unsigned``, ``untrusted``, ``bad_signature``."""
 
     model_tag: str
     message: str
+    reason: str = "blob"
 
 
 @dataclass
@@ -249,23 +255,30 @@ class CodeDecoder:
         cache_size: decoders kept (least recently used dropped), >= 1.
         max_pending: codes held while their model is missing (oldest dropped when full);
             0 drops such codes at once; ``None`` holds every one.
+        trust: a :class:`.signing.TrustPolicy` (trusted keys, ``require_signature``);
+            default: unsigned blobs accepted, signed ones must verify.
 
-    ``stats``: ``models`` built, ``models_rejected``, ``codes`` decoded, ``images`` out,
-    ``held`` (codes that had to wait), ``dropped`` (codes: malformed, evicted from the
-    holding queue, or of the wrong length for their decoder).
+    Blobs may arrive signed (:mod:`.signing`) or as updates against a cached decoder's
+    blob (:mod:`.update`); an update's decoder is cached under its result's tag.
+
+    ``stats``: ``models`` built, ``models_rejected`` and ``rejections`` by reason,
+    ``updates`` applied, ``codes`` decoded, ``images`` out, ``held`` (codes that had to
+    wait), ``dropped`` (codes: malformed, evicted from the holding queue, or of the wrong
+    length for their decoder).
     """
 
     def __init__(self, protection: str = "verified", cache_size: int = 4,
-                 max_pending: int | None = 1024):
+                 max_pending: int | None = 1024, trust: signing.TrustPolicy | None = None):
         if int(cache_size) < 1 or (max_pending is not None and int(max_pending) < 0):
             raise ValueError("cache_size must be >= 1 and max_pending >= 0")
         self.protection = check_protection(protection)
+        self.trust = trust or signing.TrustPolicy()
         self.cache_size = int(cache_size)
         self.max_pending = None if max_pending is None else int(max_pending)
         self._decoders = collections.OrderedDict()   # tag hex -> (nn.Module, ModelBlob)
         self._pending = self._new_pending()
-        self.stats = {"models": 0, "models_rejected": 0, "codes": 0, "images": 0,
-                      "held": 0, "dropped": 0}
+        self.stats = {"models": 0, "models_rejected": 0, "rejections": {}, "updates": 0,
+                      "codes": 0, "images": 0, "held": 0, "dropped": 0}
 
     def _new_pending(self):
         return collections.deque(maxlen=self.max_pending or None)
@@ -300,13 +313,26 @@ class CodeDecoder:
             return []
         verify = self.protection == "verified"
         try:
+            opened = updates.open_object(blob, self.trust, self._base_blob)
+            if opened.wrapped:   # an envelope or update: its tag is its own, not the blob's
+                if verify and updates.object_id(blob)[:16] != tag:
+                    raise blobfmt.BlobIntegrityError(
+                        f"object id {updates.object_id(blob)[:16]} does not match its "
+                        f"packets' tag {tag}")
+                blob, tag = opened.blob, opened.blob[-32:-24].hex()
+                if tag in self._decoders:
+                    self._decoders.move_to_end(tag)
+                    return []
             decoder, parsed = blobfmt.decoder_from_blob(blob, verify=verify)
             if verify and parsed.model_id[:16] != tag:
                 raise blobfmt.BlobIntegrityError(
                     f"blob id {parsed.model_id[:16]} does not match its packets' tag {tag}")
         except Exception as exc:  # bits from the air: any failure rejects this copy only
+            reason = getattr(exc, "reason", "blob")
             self.stats["models_rejected"] += 1
-            return [ModelRejected(tag, str(exc))]
+            self.stats["rejections"][reason] = self.stats["rejections"].get(reason, 0) + 1
+            return [ModelRejected(tag, str(exc), reason)]
+        self.stats["updates"] += opened.kind == "update"
         self._decoders[tag] = (decoder, parsed)
         while len(self._decoders) > self.cache_size:
             self._decoders.popitem(last=False)
@@ -316,6 +342,13 @@ class CodeDecoder:
         for code in held:
             events += self._decode(code, from_pending=True)
         return events
+
+    def _base_blob(self, model_id: str) -> bytes | None:
+        """The intact blob of a cached decoder with this id (an update's base), or None."""
+        for _, parsed in self._decoders.values():
+            if parsed.model_id == model_id and parsed.intact:
+                return parsed.to_bytes()
+        return None
 
     def add_code(self, code: Code) -> list:
         """One code → events: an :class:`Image`, a :class:`CodeHeld` or a :class:`Dropped`."""
@@ -363,14 +396,14 @@ class AescReceiver:
 
     Args:
         protection: ``"verified"`` or ``"paper"``.
-        max_models, cache_size, max_pending: as for :class:`PacketReceiver` and
+        max_models, cache_size, max_pending, trust: as for :class:`PacketReceiver` and
             :class:`CodeDecoder`.
     """
 
     def __init__(self, protection: str = "verified", max_models: int = 4, cache_size: int = 4,
-                 max_pending: int | None = 1024):
+                 max_pending: int | None = 1024, trust: signing.TrustPolicy | None = None):
         self.packets = PacketReceiver(protection, max_models)
-        self.decoder = CodeDecoder(protection, cache_size, max_pending)
+        self.decoder = CodeDecoder(protection, cache_size, max_pending, trust)
         self.protection = protection
 
     def receive(self, data: bytes, crc_ok: bool = True, phy: dict | None = None) -> list:
