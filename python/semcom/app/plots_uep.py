@@ -8,7 +8,8 @@ differ (``packet_codes``, ``segment_size``), so this figure does not merge by ke
 file's AESC-I (verified) and header-known JPEG points form one series per scheme, labelled
 with that file's link settings. Panel (a) is AWGN, (b) slow Rayleigh fading, each over
 the SNR range of the files that use a code per packet kind; the figure is skipped when no
-file does.
+file does. Circles are AESC-I, triangles JPEG; a solid line is a series whose packets travel
+on a code of their own, a dashed one a series whose packets are all on the link's code.
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ from ..core.results import load_results
 __all__ = ["plot_uep", "link_label"]
 
 _SCHEMES = ("aesc-verified", "jpeg-header-known")
-_LINESTYLES = ("-", "--", ":", "-.")
-_MARKERS = ("o", "s", "^", "v", "D", "P", "X", "*")
+_MARKERS = {"aesc-verified": "o", "jpeg-header-known": "^"}
 
 
 def link_label(config: dict, scheme: str) -> str:
@@ -63,7 +63,8 @@ def plot_uep(paths, out) -> Path | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 6.6))
+    colours = {}
     for ax, channel, title in ((axes[0], "awgn", "(a) AWGN"),
                                (axes[1], "rayleigh", "(b) slow Rayleigh fading")):
         uep_snrs = [p["snr_db"] for _, res in files if res["config"].get("packet_codes")
@@ -74,28 +75,27 @@ def plot_uep(paths, out) -> Path | None:
             ax.set_title(title)
             continue
         lo, hi = min(uep_snrs) - 0.5, max(uep_snrs) + (1.5 if channel == "awgn" else 3.0)
-        n = 0
         for path, res in files:
             for scheme in _SCHEMES:
                 xs, ys, err = _series(res, channel, scheme, lo, hi)
                 if not xs:
                     continue
+                link = link_label(res["config"], scheme)
                 label = (f"{registry.entry(registry.SCHEMES, scheme, 'scheme').label}: "
-                         f"{link_label(res['config'], scheme)} ({path.stem})")
-                ax.errorbar(xs, ys, yerr=err, capsize=2, ms=4, label=label,
-                            color="C0" if scheme.startswith("aesc") else "C1",
-                            marker=_MARKERS[n % len(_MARKERS)],
-                            linestyle=_LINESTYLES[n % len(_LINESTYLES)])
-                n += 1
+                         f"{link} ({path.stem})")
+                colour = colours.setdefault(label, f"C{len(colours) % 10}")
+                ax.errorbar(xs, ys, yerr=err, capsize=2, ms=4, label=label, color=colour,
+                            marker=_MARKERS[scheme],
+                            linestyle="--" if link.startswith("all on") else "-")
         ax.axhline(0.95, color="grey", lw=0.8, ls=":")
         ax.axhline(0.5, color="grey", lw=0.8, ls=":")
         ax.set_xlabel("Es/N0 (dB)" if channel == "awgn" else "average Es/N0 (dB)")
         ax.set_ylabel("Recognition-rate ratio")
         ax.set_title(title)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=6, loc="lower right")
-    fig.suptitle("Unequal error protection: MNIST, Cr = 20, AESC-I (blue) and header-known "
-                 "JPEG (orange)")
+        ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.14))
+    fig.suptitle("Unequal error protection: MNIST, Cr = 20; AESC-I (circles) and header-known "
+                 "JPEG (triangles); solid: its packets on a code of their own")
     fig.tight_layout()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
