@@ -101,11 +101,10 @@ import numpy as np
 import pmt
 from gnuradio import analog, blocks, digital, fec, filter, gr, pdu
 
-from .core import registry
+from .core import registry, uep
 from .phy import fec as semfec
 from .phy.channel import (block_fading_cc, check_channel, check_taps, coherent_derotate_cc,
                           new_seed)
-from .core import uep
 from .phy.glue import msg_map, msg_route, per_pdu
 from .phy.waveform import bits_per_symbol, check_modulation, constellation
 
