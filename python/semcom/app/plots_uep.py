@@ -34,10 +34,13 @@ def link_label(config: dict, scheme: str) -> str:
     if not strong:
         text = f"all on {code}"
     else:
-        named = [k.replace("_", " ") + "s" for k in kinds if k in packet_codes]
+        plural = {"model_segment": "model segments", "code": "codes",
+                  "image_data": "image data"}
+        named = [plural[k] for k in kinds if k in packet_codes]
         text = " + ".join(named) + f" on {', '.join(strong)}"
     if scheme.startswith("aesc"):
-        text += f", {config.get('segment_size', 1024)}-B segments"
+        text += (f", {config.get('segment_size', 1024)}-B segments, a copy every "
+                 f"{config.get('carousel_every', 500)} codes")
     return text
 
 
