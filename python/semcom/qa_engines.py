@@ -19,6 +19,10 @@ at all. The grid avoids those: at -3 ... -2 dB AWGN no blob segment survives in 
 engine, at -1 dB and under fading the blob is sent five times (``carousel_every`` 60) and
 the verified receiver combines segments of any copy, so it arrives in both.
 
+One more point checks unequal error protection (``packet_codes``): AWGN at -3 dB with the
+model segments and the codes on the rate-1/4 code ``n0500_r025``, the JPEG packets on the
+default code, so both engines route each packet kind to its own code.
+
 Images: the MNIST test set under ``$SEMCOM_DATA`` when it is there (CI has it), else the
 64 shipped sample images repeated to 320 (the engines still see the same packets; the
 intervals are then narrower than the images' variety warrants, never wider).
@@ -39,7 +43,11 @@ from gnuradio.semcom.core import metrics, zoo
 from gnuradio.semcom.core.grid import SweepConfig
 
 IMAGES = 300
-GRIDS = (("awgn", [-3.0, -2.5, -2.0, -1.0]), ("rayleigh", [6.0, 12.0]))
+UEP = {"model_segment": "n0500_r025", "code": "n0500_r025"}
+# (name, channel, SNRs, packet codes)
+GRIDS = (("awgn", "awgn", [-3.0, -2.5, -2.0, -1.0], {}),
+         ("rayleigh", "rayleigh", [6.0, 12.0], {}),
+         ("uep", "awgn", [-3.0], UEP))
 SCHEMES = ["aesc-verified", "jpeg-header-known"]
 
 
@@ -78,14 +86,16 @@ class qa_engines(gr_unittest.TestCase):
         cls.points, cls.wall = {}, {}
         for engine in ("gnuradio", "fast"):
             t0 = time.perf_counter()
-            for channel, snrs in GRIDS:
-                cfg = SweepConfig(name=f"{engine}-{channel}", schemes=SCHEMES, crs=[20],
+            for name, channel, snrs, packet_codes in GRIDS:
+                cfg = SweepConfig(name=f"{engine}-{name}", schemes=SCHEMES, crs=[20],
                                   channels=[channel], snrs=snrs, num_images=IMAGES,
-                                  carousel_every=60, engine=engine, data_root=root)
-                out = Path(cls.tmp.name) / f"{engine}-{channel}.json"
+                                  carousel_every=60, engine=engine, data_root=root,
+                                  packet_codes=packet_codes)
+                out = Path(cls.tmp.name) / f"{engine}-{name}.json"
                 results = sweep.run_sweep(cfg, out, progress=False)
+                prefix = "uep:" if packet_codes else ""
                 for p in results["points"]:
-                    cls.points[(engine, p["key"])] = p
+                    cls.points[(engine, prefix + p["key"])] = p
             cls.wall[engine] = time.perf_counter() - t0
         cls.print_table()
 
@@ -115,7 +125,7 @@ class qa_engines(gr_unittest.TestCase):
         return [(k, self.points[("gnuradio", k)], self.points[("fast", k)]) for k in keys]
 
     def test_every_point_ran_on_both_engines(self):
-        self.assertEqual(len(self.pairs()), sum(len(s) for _, s in GRIDS) * len(SCHEMES))
+        self.assertEqual(len(self.pairs()), sum(len(g[2]) for g in GRIDS) * len(SCHEMES))
         for key, ref, fast in self.pairs():
             self.assertEqual(ref["link"]["engine"], "gnuradio", key)
             self.assertEqual(fast["link"]["engine"], "fast", key)
@@ -123,6 +133,13 @@ class qa_engines(gr_unittest.TestCase):
             self.assertEqual(fast["link"]["packets_sent"], ref["link"]["packets_sent"], key)
             self.assertEqual(fast["link"]["symbols"], ref["link"]["symbols"], key)
             self.assertEqual(fast["packet_bits"], ref["packet_bits"], key)
+        # with unequal error protection the strong code's symbols are counted
+        uep = [(k, r) for k, r, _ in self.pairs() if k.startswith("uep:")]
+        plain = {k: r for k, r, _ in self.pairs()}
+        for key, ref in uep:
+            if "aesc" in key:
+                self.assertGreater(ref["link"]["symbols"],
+                                   1.4 * plain[key[len("uep:"):]]["link"]["symbols"], key)
 
     def test_frame_error_rates_agree_within_their_intervals(self):
         cliff = set()
@@ -138,7 +155,7 @@ class qa_engines(gr_unittest.TestCase):
                             f"{key}: FER {ref['link']['fer']:.3f} (gnuradio) vs "
                             f"{fast['link']['fer']:.3f} (fast), 95 % intervals {ivals}")
         # the grid is where the engines can differ: on the waterfall, not only 0 or 1
-        self.assertEqual(cliff, {c for c, _ in GRIDS})
+        self.assertEqual(cliff, {g[1] for g in GRIDS})
 
     def test_recognition_rate_ratios_agree_within_their_intervals(self):
         for key, ref, fast in self.pairs():

@@ -211,6 +211,43 @@ class qa_sweep(gr_unittest.TestCase):
             self.assertEqual(p.read_bytes()[:8], b"\x89PNG\r\n\x1a\n")
             self.assertGreater(p.stat().st_size, 5000)
 
+    def test_packet_codes_are_recorded_counted_and_plotted(self):
+        """Unequal error protection through the CLI: the setting lands in the config, the
+        strong code's symbols are counted, a resume must keep it, ``plot`` draws uep.png."""
+        out = Path(self.tmp.name) / "uep.json"
+        grid = ["--data", str(self.root), "--num-images", "12", "--cr", "20",
+                "--schemes", "aesc-verified,jpeg-header-known", "--snr", "4",
+                "--carousel-every", "8", "--quiet"]
+        self.assertEqual(cli.main(["sweep", "--out", str(out), "--packet-code",
+                                   "model_segment=n0500_r025", "--packet-code",
+                                   "code=n0500_r025"] + grid), 0)
+        res = load_results(out)
+        self.assertEqual(res["config"]["packet_codes"],
+                         {"model_segment": "n0500_r025", "code": "n0500_r025"})
+        uep = {p["scheme"]: p for p in res["points"]}
+        plain = {p["scheme"]: p for p in self.results["points"] if p["key"].startswith(
+            "awgn|snr=4|cr=20|")}
+        self.assertEqual(uep["aesc-verified"]["images_ok"], 12)
+        # the same packets, about 1.8 times the channel symbols on the rate-1/4 code
+        self.assertEqual(uep["aesc-verified"]["packet_bits"], plain["aesc-verified"]["packet_bits"])
+        self.assertGreater(uep["aesc-verified"]["link"]["symbols"],
+                           1.5 * plain["aesc-verified"]["link"]["symbols"])
+        # JPEG's image-data packets are not named: their link is unchanged
+        self.assertEqual(uep["jpeg-header-known"]["link"]["symbols"],
+                         plain["jpeg-header-known"]["link"]["symbols"])
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):       # resuming without the setting is refused
+            self.assertEqual(cli.main(["sweep", "--out", str(out)] + grid), 2)
+        self.assertIn("packet_codes", err.getvalue())
+        with contextlib.redirect_stderr(err):
+            self.assertEqual(cli.main(["sweep", "--out", str(out), "--packet-code", "blob=x"]
+                                      + grid), 2)
+        self.assertIn("unknown packet kind 'blob'", err.getvalue())
+        figs = Path(self.tmp.name) / "uep-figs"
+        self.assertEqual(cli.main(["plot", str(out), str(self.out), "--out", str(figs),
+                                   "--figures", "uep"]), 0)
+        self.assertGreater((figs / "uep.png").stat().st_size, 5000)
+
     def test_plot_rejects_files_that_are_not_results(self):
         junk = Path(self.tmp.name) / "junk.json"
         junk.write_text(json.dumps({"schema": "something else"}))

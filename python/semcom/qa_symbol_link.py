@@ -10,6 +10,7 @@ import numpy as np
 import pmt
 from gnuradio import blocks, gr, gr_unittest
 
+from gnuradio.semcom.core import packet as pk
 from gnuradio.semcom.phy import fec as semfec
 from gnuradio.semcom import symbol_link
 
@@ -173,6 +174,37 @@ class qa_symbol_link(gr_unittest.TestCase):
             symbol_link(channel="rician")
         with self.assertRaises(ValueError):
             symbol_link(channel="multipath", taps=[0, 1])
+
+    def test_packet_codes_protect_the_model_segments(self):
+        """Unequal error protection: at Es/N0 -3.5 dB the default code loses the 72-byte
+        packets (FER ~1), the rate-1/4 code of the model segments gets them through."""
+        self._link(snr_db=-3.5, drop_bad_crc=False, packet_codes="model_segment=n0500_r025")
+        self.assertEqual(self.link.packet_codes(), {"model_segment": "n0500_r025"})
+        body = bytes(range(48))
+        segments = [pk.pack(pk.MODEL_SEGMENT, b"\x01" * 8, i, 8, body) for i in range(8)]
+        codes = [pk.pack(pk.CODE, b"\x01" * 8, i, 1, body) for i in range(8)]
+        for i, p in enumerate(segments + codes + [b"\x09" + body]):   # last: no known kind
+            self.sent[i] = np.frombuffer(p, np.uint8)
+            self.link.post(_pdu({"pkt": i}, self.sent[i]))
+        self.assertTrue(_wait(lambda: self.link.pending() == 0 and
+                              self.dbg.num_messages() == 17, 60), self.link.stats())
+        ok = {m["pkt"]: bool(m["crc_ok"]) for m, _ in self._received()}
+        self.assertGreaterEqual(sum(ok[i] for i in range(8)), 7, ok)       # segments
+        self.assertLessEqual(sum(ok[i] for i in range(8, 17)), 1, ok)      # codes, unknown
+        for meta, data in self._received():
+            if meta["crc_ok"]:
+                np.testing.assert_array_equal(data, self.sent[meta["pkt"]])
+        # each packet's channel symbols are those of its code (rate 1/4: about 60 % more)
+        n_seg = self.link.symbols_of_packet(segments[0])
+        self.assertEqual(n_seg, self.link.symbols_per_packet(len(segments[0]), "n0500_r025"))
+        self.assertEqual(self.link.symbols_of_packet(codes[0]),
+                         self.link.symbols_per_packet(len(codes[0])))
+        self.assertGreater(n_seg, 1.5 * self.link.symbols_of_packet(codes[0]))
+
+    def test_bad_packet_codes_are_refused(self):
+        for spec in ("blob=n0500_r025", "model_segment=n9_r9", "model_segment"):
+            with self.assertRaises(ValueError):
+                symbol_link(packet_codes=spec)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,11 @@ Conventions
   stock encoder is systematic with the information bits last, so the pad bits are the
   last code bits); the receiver re-inserts them as known zeros (LLR -LLR_CLIP).
 * The payload length is known to the receiver (ideal framing), carried by the block.
+* Unequal error protection (``packet_codes``, :mod:`gnuradio.semcom.core.uep`): each kind
+  of link packet (``model_segment``, ``code``, ``image_data``, read from the packet's type
+  byte) can travel with its own stock LDPC code; the others use ``code``. Each code has its
+  own stock encoder and decoder, and the packet's code index travels with it through the
+  link like its length (ideal signalling; a burst header would carry it on the air).
 
 Channels
 --------
@@ -96,11 +101,11 @@ import numpy as np
 import pmt
 from gnuradio import analog, blocks, digital, fec, filter, gr, pdu
 
-from .core import registry
+from .core import registry, uep
 from .phy import fec as semfec
 from .phy.channel import (block_fading_cc, check_channel, check_taps, coherent_derotate_cc,
                           new_seed)
-from .phy.glue import msg_map, per_pdu
+from .phy.glue import msg_map, msg_route, per_pdu
 from .phy.waveform import bits_per_symbol, check_modulation, constellation
 
 __all__ = ["symbol_link"]
@@ -139,29 +144,36 @@ class symbol_link(gr.hier_block2):
             the old ``sigma = 0.5`` recipe); for comparisons.
         decoder_sigma: ``None`` (default, LLR input); a float is passed to the
             < 3.10.8 decoder as is (legacy; for comparisons).
+        packet_codes: unequal error protection: ``{packet kind: code key}`` or the string
+            ``"model_segment=n0500_r025,code=..."`` (``core.uep``); kinds not named, and
+            packets of no known kind, use ``code``. Default: every packet uses ``code``.
     """
 
     def __init__(self, modulation: str = "bpsk", code: str = semfec.DEFAULT_CODE,
                  channel: str = "awgn", snr_db: float = 10.0, taps=(1.0,), seed=None,
                  drop_bad_crc: bool = True, max_iter: int = 50, mtu: int = 4096,
-                 llr_scale: float | None = None, decoder_sigma: float | None = None):
+                 llr_scale: float | None = None, decoder_sigma: float | None = None,
+                 packet_codes=None):
         gr.hier_block2.__init__(self, "semcom_symbol_link", gr.io_signature(0, 0, 0),
                                 gr.io_signature(0, 0, 0))
         self.message_port_register_hier_in("in")
         self.message_port_register_hier_out("out")
         self._check_settings(modulation, code, channel, snr_db, taps, drop_bad_crc, mtu,
-                             llr_scale)
+                             llr_scale, packet_codes)
         seed = new_seed(seed)
         self._lock = threading.Lock()
         self._pending = OrderedDict()      # seq -> per-packet state
         self._seq = 0
         self._stats = {"in": 0, "out": 0, "crc_fail": 0, "dropped": 0, "errors": 0}
 
-        # Geometry of the largest packet: buffer sizes.
-        m_max, _ = semfec.frame_geometry(8 * (self._mtu + _CRC_BYTES), code)
-        max_bits = m_max * self._n
+        # Geometry of the largest packet, over the codes: buffer sizes.
+        max_bits = fec_mtu = 0
+        for c in self._codes:
+            n, k = semfec.code_dims(c)
+            m_max, _ = semfec.frame_geometry(8 * (self._mtu + _CRC_BYTES), c)
+            max_bits = max(max_bits, m_max * n)
+            fec_mtu = max(fec_mtu, -(-(m_max * k) // 8) + 16)   # bytes of padded info bits
         max_syms = -(-max_bits // self._bps)
-        fec_mtu = -(-(m_max * self._k) // 8) + 16    # bytes of padded information bits
 
         self._build_transmitter(fec_mtu)
         soft_chain = self._build_channel_and_demapper(seed)
@@ -170,13 +182,16 @@ class symbol_link(gr.hier_block2):
 
     # ------------------------------------------------------------------ construction steps
     def _check_settings(self, modulation, code, channel, snr_db, taps, drop_bad_crc, mtu,
-                        llr_scale):
+                        llr_scale, packet_codes):
         if int(mtu) < 1:
             raise ValueError("mtu must be >= 1 byte")
         self._modulation = check_modulation(modulation)
         self._bps = bits_per_symbol(self._modulation)
         self._code = code
         self._n, self._k = semfec.code_dims(code)
+        self._packet_codes = uep.parse_packet_codes(packet_codes)
+        # the distinct codes, the link's own first: a packet carries its index into these
+        self._codes = [code] + sorted(set(self._packet_codes.values()) - {code})
         self._channel = check_channel(channel)
         self._taps = self._check_taps(taps)
         self._snr_db = float(snr_db)
@@ -192,14 +207,31 @@ class symbol_link(gr.hier_block2):
         self.ingress = self._glue("semcom_link_ingress", self._ingress)
         self.crc_tx = digital.crc32_async_bb(False)
         self.framer = self._glue("semcom_link_frame", self._frame)
-        self.encoder = fec.async_encoder(semfec.make_ldpc_encoder(self._code), False, True,
-                                         True, fec_mtu)
+        self.encoders = [fec.async_encoder(semfec.make_ldpc_encoder(c), False, True, True,
+                                           fec_mtu) for c in self._codes]
+        self.encoder = self.encoders[0]
         self.shorten = self._glue("semcom_link_shorten", self._shorten)
         self.msg_connect(self, "in", self.ingress, "in")
         self.msg_connect(self.ingress, "out", self.crc_tx, "in")
         self.msg_connect(self.crc_tx, "out", self.framer, "in")
-        self.msg_connect(self.framer, "out", self.encoder, "in")
-        self.msg_connect(self.encoder, "out", self.shorten, "in")
+        self._connect_per_code(self.framer, "semcom_link_tx_route", self.encoders)
+        for enc in self.encoders:
+            self.msg_connect(enc, "out", self.shorten, "in")
+
+    def _connect_per_code(self, src, name, blocks_per_code):
+        """``src`` -> the block of each packet's code (directly when there is one code)."""
+        if len(blocks_per_code) == 1:
+            self.msg_connect(src, "out", blocks_per_code[0], "in")
+            return
+        route = msg_route(name, len(blocks_per_code), self._code_index_of, gr.logger(name),
+                          on_error=self._count_error)
+        setattr(self, name.replace("semcom_link_", ""), route)
+        self.msg_connect(src, "out", route, "in")
+        for i, blk in enumerate(blocks_per_code):
+            self.msg_connect(route, f"out{i}", blk, "in")
+
+    def _code_index_of(self, msg) -> int:
+        return self._state(pmt.car(msg))[1]["code_index"]
 
     def _build_channel_and_demapper(self, seed) -> list:
         """Bits -> symbols -> fading, taps, noise -> coherent soft values -> LLR PDUs.
@@ -261,15 +293,17 @@ class symbol_link(gr.hier_block2):
     def _build_receiver(self, max_iter, decoder_sigma, fec_mtu):
         """LLR PDUs -> pad bits re-inserted -> LDPC decoder -> CRC-32 check -> out."""
         self.unshorten = self._glue("semcom_link_unshorten", self._unshorten)
-        self.decoder = fec.async_decoder(
-            semfec.make_ldpc_decoder(self._code, max_iter, decoder_sigma), False, False,
-            fec_mtu)
+        self.decoders = [fec.async_decoder(
+            semfec.make_ldpc_decoder(c, max_iter, decoder_sigma), False, False, fec_mtu)
+            for c in self._codes]
+        self.decoder = self.decoders[0]
         self.deframer = self._glue("semcom_link_deframe", self._deframe)
         self.crc_rx = digital.crc32_async_bb(False)
         self.judge = self._glue("semcom_link_judge", self._judge)
         self.msg_connect(self.to_pdu, "pdus", self.unshorten, "in")
-        self.msg_connect(self.unshorten, "out", self.decoder, "in")
-        self.msg_connect(self.decoder, "out", self.deframer, "in")
+        self._connect_per_code(self.unshorten, "semcom_link_rx_route", self.decoders)
+        for dec in self.decoders:
+            self.msg_connect(dec, "out", self.deframer, "in")
         self.msg_connect(self.deframer, "out", self.crc_rx, "in")
         self.msg_connect(self.crc_rx, "out", self.judge, "in")
         self.msg_connect(self.judge, "out", self, "out")
@@ -322,14 +356,17 @@ class symbol_link(gr.hier_block2):
         nbytes = pmt.length(data)
         if nbytes > self._mtu:
             raise ValueError(f"payload of {nbytes} bytes exceeds the mtu of {self._mtu}")
-        m, pad = semfec.frame_geometry(8 * (nbytes + _CRC_BYTES), self._code)
+        code = uep.code_for(bytes([pmt.u8vector_ref(data, 0)]), self._code, self._packet_codes)
+        code_index = self._codes.index(code)
+        m, pad = semfec.frame_geometry(8 * (nbytes + _CRC_BYTES), code)
         drop = pad - (pad % self._bps)          # pad bits left out of the transmission
         with self._lock:
             seq = self._seq
             self._seq += 1
             self._stats["in"] += 1
             self._pending[seq] = {"meta": meta, "nbytes": nbytes, "m": m, "pad": pad,
-                                  "drop": drop, "snr_db": self._snr_db}
+                                  "drop": drop, "snr_db": self._snr_db,
+                                  "code_index": code_index}
             while len(self._pending) > _MAX_PENDING:
                 self._pending.popitem(last=False)
         return pmt.dict_add(pmt.make_dict(), _SEQ_KEY, pmt.from_long(seq)), data
@@ -358,11 +395,13 @@ class symbol_link(gr.hier_block2):
     def _unshorten(self, meta, data):
         _, st = self._state(meta)
         llr = np.asarray(pmt.f32vector_elements(data), dtype=np.float32)
-        want = semfec.async_decoder_frame_len(self._code, st["m"])
+        code = self._codes[st["code_index"]]
+        n, _ = semfec.code_dims(code)
+        want = semfec.async_decoder_frame_len(code, st["m"])
         full = np.zeros(want, dtype=np.float32)
-        nsent = st["m"] * self._n - st["drop"]
+        nsent = st["m"] * n - st["drop"]
         full[:nsent] = llr[:nsent]
-        full[nsent:st["m"] * self._n] = -semfec.LLR_CLIP        # known zeros
+        full[nsent:st["m"] * n] = -semfec.LLR_CLIP              # known zeros
         return pmt.dict_add(pmt.make_dict(), _SEQ_KEY, _meta_get(meta, _SEQ_KEY)), \
             pmt.init_f32vector(len(full), full)
 
@@ -447,10 +486,22 @@ class symbol_link(gr.hier_block2):
         """``(n, k)`` of the LDPC code, as :func:`gnuradio.semcom.phy.fec.code_dims`."""
         return self._n, self._k
 
-    def symbols_per_packet(self, nbytes: int) -> int:
-        """Channel symbols used by a payload of ``nbytes`` bytes."""
-        m, pad = semfec.frame_geometry(8 * (int(nbytes) + _CRC_BYTES), self._code)
-        return (m * self._n - (pad - pad % self._bps)) // self._bps
+    def symbols_per_packet(self, nbytes: int, code: str | None = None) -> int:
+        """Channel symbols used by a payload of ``nbytes`` bytes on ``code`` (default: the
+        link's ``code``)."""
+        code = self._code if code is None else code
+        n, _ = semfec.code_dims(code)
+        m, pad = semfec.frame_geometry(8 * (int(nbytes) + _CRC_BYTES), code)
+        return (m * n - (pad - pad % self._bps)) // self._bps
+
+    def symbols_of_packet(self, data) -> int:
+        """Channel symbols used by the payload ``data`` (bytes), on its kind's code."""
+        return self.symbols_per_packet(len(data),
+                                       uep.code_for(data, self._code, self._packet_codes))
+
+    def packet_codes(self) -> dict:
+        """The unequal-error-protection map ``{packet kind: code}`` (empty: none)."""
+        return dict(self._packet_codes)
 
     def pending(self) -> int:
         """Packets inside the link."""

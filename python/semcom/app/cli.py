@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from ..core import registry
+from ..core.uep import parse_packet_codes
 
 __all__ = ["main"]
 
@@ -154,6 +155,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--code", choices=registry.keys(registry.LDPC_CODES),
                    default=registry.DEFAULT_CODE,
                    help=f"stock LDPC code (default {registry.DEFAULT_CODE})")
+    p.add_argument("--packet-code", action="append", default=[], metavar="KIND=CODE",
+                   help="unequal error protection: send this packet kind ("
+                        f"{', '.join(registry.keys(registry.PACKET_KINDS))}) with this LDPC "
+                        "code instead of --code, e.g. model_segment=n0500_r025 (repeatable)")
     p.add_argument("--carousel-every", type=int, default=500,
                    help="AESC-I: send the decoder blob again every N codes (default 500)")
     p.add_argument("--segment-size", type=int, default=1024,
@@ -177,8 +182,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="figures", help="output folder (default figures)")
     p.add_argument("--figures", default="all",
                    help="comma list of fig4, fig5, fig6, fig7, fig8, waterfall (default all: "
-                        "these) and cost (the decoder's cost, from a sweep made for it: "
-                        "scripts/reproduce-mnist)")
+                        "these), cost (the decoder's cost, from a sweep made for it: "
+                        "scripts/reproduce-mnist) and uep (unequal error protection)")
 
     p = sub.add_parser("demo", help="shipped sample through the model; writes images and metrics")
     p.add_argument("--zdim", type=int, default=40)
@@ -332,6 +337,7 @@ def _cmd_sweep(args):
         snrs=_floats(args.snr, "--snr"), num_images=args.num_images, seed=args.seed,
         engine=args.engine, decoder=args.decoder, device=args.device, waveform=args.waveform,
         modulation=args.modulation, code=args.code,
+        packet_codes=parse_packet_codes(",".join(args.packet_code)),
         carousel_every=args.carousel_every, segment_size=args.segment_size,
         taps=[complex(t.replace(" ", "")) if "j" in t else float(t) for t in args.taps.split(",")],
         freq_offset=args.freq_offset, timing_offset=args.timing_offset,

@@ -26,6 +26,9 @@ Both:
   the decoder really costs: AESC-I's effective compression ratio with its decoder copies
   counted against the number of images sent, and its bits on the air against JPEG's at
   the same recognition-rate ratio (``core.cost``); also writes ``cost.md``, the table.
+* ``uep`` (not part of ``all``; from the sweeps of ``results/*/uep/``) —
+  unequal error protection: recognition-rate ratio vs SNR, one series per file and
+  scheme (:mod:`.plots_uep`; drawn only when a file uses a code per packet kind).
 
 Points from several files are merged by their key (channel, SNR, Cr, scheme); a figure
 whose data is absent is skipped with a message. Where LPIPS is unavailable the panel
@@ -43,6 +46,7 @@ from ..core import cost as costs
 from ..core import registry
 from ..core.models import DATASET_SHAPES
 from ..core.results import decode_example, load_results
+from .plots_uep import plot_uep
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +62,9 @@ PAPER_FIGURES = {
                 ("fig13", "grid", "awgn", 12, (7, 1, 9)),
                 ("fig14", "grid", "rayleigh", 12, (7, 1, 9))),
 }
-FIGURES = (*(f[0] for figs in PAPER_FIGURES.values() for f in figs), "waterfall", "cost")
+FIGURES = (*(f[0] for figs in PAPER_FIGURES.values() for f in figs), "waterfall", "cost", "uep")
 #: What ``all`` draws: the paper's figures of the files' dataset and the waterfall
-#: (``cost`` needs a sweep of its own).
+#: (``cost`` and ``uep`` need sweeps of their own).
 ALL = ("paper", "waterfall")
 # Colour and marker per scheme; the legend says the registry's label.
 _MARKS = {
@@ -422,6 +426,7 @@ def _cost(points, info, out):
 
 def plot_results(paths, out, figures=("all",)) -> list[Path]:
     """Draw the requested figures from result files into ``out``; returns the PNG paths."""
+    paths = list(paths)
     wanted = [f for f in figures if f != "all"] + (list(ALL) if "all" in figures else [])
     bad = [f for f in wanted if f not in FIGURES and f not in ALL]
     if bad:
@@ -429,7 +434,8 @@ def plot_results(paths, out, figures=("all",)) -> list[Path]:
     points, info = merge_points(paths)
     Path(out).mkdir(parents=True, exist_ok=True)
     makers = {"waterfall": lambda: _waterfall(points, info, out),
-              "cost": lambda: _cost(points, info, out)}
+              "cost": lambda: _cost(points, info, out),
+              "uep": lambda: plot_uep(paths, out)}
     for figs in PAPER_FIGURES.values():
         for name, kind, channel, cr, classes in figs:
             makers[name] = _paper_maker(points, info, out, name, kind, channel, cr, classes)

@@ -116,15 +116,19 @@ def run_link(cfg: SweepConfig, packets: list, point: dict, seed: int, progress=N
     taps = [complex(*t) if isinstance(t, (list, tuple)) else t for t in cfg.taps]
     if cfg.engine == "fast":
         from ..core import fastlink
-        return fastlink.transmit(packets, snr_db=point["snr_db"], channel=point["channel"],
-                                 modulation=cfg.modulation, code=_fast_code(cfg.code),
-                                 taps=taps, seed=seed, mtu=max(len(p) for p in packets),
-                                 decoder=cfg.decoder, device=cfg.device, progress=progress)
+        from ..core.uep import code_plan
+        codes = [_fast_code(c) for c in code_plan(packets, cfg.code, cfg.packet_codes)]
+        return fastlink.transmit_mixed(packets, codes, snr_db=point["snr_db"],
+                                       channel=point["channel"], modulation=cfg.modulation,
+                                       taps=taps, seed=seed, mtu=max(len(p) for p in packets),
+                                       decoder=cfg.decoder, device=cfg.device,
+                                       progress=progress)
     from .link import run_packets
     return run_packets(packets, snr_db=point["snr_db"], channel=point["channel"],
                        modulation=cfg.modulation, code=cfg.code, seed=seed, taps=taps,
                        waveform=cfg.waveform, freq_offset=cfg.freq_offset,
-                       timing_offset=cfg.timing_offset, progress=progress)
+                       timing_offset=cfg.timing_offset, progress=progress,
+                       packet_codes=cfg.packet_codes)
 
 
 def run_point(cfg: SweepConfig, point: dict, calibration: dict, progress=None) -> dict:

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 
 from . import registry, zoo
 from .schemes import make_scheme
+from .uep import parse_packet_codes
 
 __all__ = ["SweepConfig", "SCHEME_NAMES", "FIXED_SETTINGS", "GRID_SETTINGS", "PREDATING",
            "grid", "point_key", "point_seed", "zdim_for", "scheme_for"]
@@ -28,8 +29,8 @@ SCHEME_NAMES = registry.keys(registry.SCHEMES)
 # decoder back end and device are not: they run the same algorithm, and each point
 # records the ones it ran on (``link.decoder``, ``link.device``).
 FIXED_SETTINGS = ("dataset", "num_images", "seed", "engine", "waveform", "modulation", "code",
-                  "carousel_every", "segment_size", "taps", "freq_offset", "timing_offset",
-                  "lpips_size", "models")
+                  "packet_codes", "carousel_every", "segment_size", "taps", "freq_offset",
+                  "timing_offset", "lpips_size", "models")
 GRID_SETTINGS = ("schemes", "crs", "channels", "snrs")
 # What a results file written before a fixed setting existed was made with, where that
 # differs from today's default: files older than the engine choice ran the flowgraph.
@@ -55,6 +56,8 @@ class SweepConfig:
     waveform: str = "symbol"
     modulation: str = "bpsk"
     code: str = registry.DEFAULT_CODE
+    # unequal error protection (core.uep): {packet kind: code}; kinds not named use ``code``
+    packet_codes: dict = field(default_factory=dict)
     carousel_every: int = 500
     segment_size: int = 1024
     taps: list = field(default_factory=lambda: [1.0])
@@ -85,6 +88,11 @@ class SweepConfig:
             raise ValueError("num_images must be >= 1")
         registry.check(registry.WAVEFORMS, self.waveform, "waveform")
         registry.check(registry.MODULATIONS, self.modulation, "modulation")
+        registry.check(registry.LDPC_CODES, self.code, "LDPC code")
+        self.packet_codes = parse_packet_codes(self.packet_codes)
+        if self.packet_codes and self.waveform != "symbol":
+            raise ValueError("a code per packet kind (packet_codes) runs on the symbol-level "
+                             "link only; drop --packet-code or use --waveform symbol")
         registry.check(registry.ENGINES, self.engine, "engine")
         registry.check(registry.DECODERS, self.decoder, "decoder")
         if self.engine == "fast" and self.waveform != "symbol":

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 __all__ = ["Choice", "Modulation", "LdpcCode", "DATASETS", "SPLITS", "SCHEMES", "BASELINES",
            "JPEG_VARIANTS", "PROTECTIONS", "CHANNELS", "WAVEFORMS", "ENGINES", "DECODERS",
-           "MODULATIONS", "LDPC_CODES",
+           "MODULATIONS", "LDPC_CODES", "PACKET_KINDS",
            "DEFAULT_CODE", "keys", "labels", "check", "entry", "modulation", "ldpc_code"]
 
 
@@ -99,8 +99,14 @@ LDPC_CODES = (
     LdpcCode("n0700_r04", "n=700 k=282 (rate 0.40)", "n_0700_k_0282_gap_16.alist", 700, 282),
     LdpcCode("n0500_r04", "n=500 k=202 (rate 0.40)", "n_0500_k_0202_gap_11.alist", 500, 202),
     LdpcCode("n0300_r05", "n=300 k=152 (rate 0.51)", "n_0300_k_0152_gap_03.alist", 300, 152),
+    # the strong code of unequal error protection (core.uep): rate 1/4, 5 dB lower Es/N0
+    LdpcCode("n0500_r025", "n=500 k=127 (rate 0.25)", "n_0500_k_0127_gap_21.alist", 500, 127),
 )
 DEFAULT_CODE = "n1800_r05"
+
+# The kinds of link packet (core.packet's type byte) a code can be chosen for (core.uep).
+PACKET_KINDS = (Choice("model_segment", "Model segment"), Choice("code", "Code"),
+                Choice("image_data", "Image data (baselines)"))
 
 
 def keys(registry) -> tuple:

@@ -12,7 +12,7 @@ from gnuradio import gr
 
 from .pdu import DONE, SYSTEM_PORT
 
-__all__ = ["msg_map", "per_pdu"]
+__all__ = ["msg_map", "msg_route", "per_pdu"]
 
 _RECHECK = pmt.intern("semcom_recheck")
 
@@ -99,3 +99,34 @@ def per_pdu(fn):
         return None if res is None else pmt.cons(res[0], res[1])
 
     return apply
+
+
+class msg_route(gr.basic_block):
+    """Send each message on ``in`` to one of the ports ``out0`` ... ``out{n-1}``:
+    ``fn(msg) -> index | None`` picks it (``None`` drops the message). An exception is
+    logged and counted (``on_error()``), never raised; the message is dropped."""
+
+    def __init__(self, name, nports, fn, logger=None, on_error=None):
+        gr.basic_block.__init__(self, name=name, in_sig=None, out_sig=None)
+        if int(nports) < 1:
+            raise ValueError(f"nports must be >= 1, got {nports!r}")
+        self._fn = fn
+        self._log = logger
+        self._on_error = on_error
+        self._ports = [pmt.intern(f"out{i}") for i in range(int(nports))]
+        self.message_port_register_in(pmt.intern("in"))
+        for port in self._ports:
+            self.message_port_register_out(port)
+        self.set_msg_handler(pmt.intern("in"), self._handle)
+
+    def _handle(self, msg):
+        try:
+            index = self._fn(msg)
+            port = None if index is None else self._ports[int(index)]
+        except Exception as exc:  # never let bad input kill the flowgraph
+            (self._log or self.logger).warn(f"{self.name()}: message dropped: {exc!r}")
+            if self._on_error is not None:
+                self._on_error()
+            return
+        if port is not None:
+            self.message_port_pub(port, msg)

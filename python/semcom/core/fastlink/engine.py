@@ -45,7 +45,7 @@ from .bp import DEFAULT_MAX_ITER, decode
 from .crc import CRC_BYTES, crc32_bytes
 from .ldpc import LdpcCode, load_code
 
-__all__ = ["LinkRun", "transmit", "CHANNELS", "modulate", "soft_components",
+__all__ = ["LinkRun", "transmit", "transmit_mixed", "CHANNELS", "modulate", "soft_components",
            "frame_geometry", "symbols_per_packet"]
 
 CHANNELS = registry.keys(registry.CHANNELS)
@@ -278,3 +278,60 @@ def transmit(packets, *, snr_db: float, channel: str = "awgn", modulation: str =
     run.bit_errors, run.bits_compared = errors, compared
     run.wall_s = time.perf_counter() - t0
     return run
+
+
+def transmit_mixed(packets, codes, **kwargs) -> LinkRun:
+    """:func:`transmit` with a code per packet (unequal error protection, ``core.uep``).
+
+    Args:
+        packets: list of non-empty ``bytes`` payloads.
+        codes: one :class:`LdpcCode` per packet.
+        kwargs: the other arguments of :func:`transmit` (``snr_db``, ``channel``,
+            ``seed``, ...; not ``code``/``code_alist``).
+
+    The packets of each code go through :func:`transmit` together, each group with its own
+    seed spawned from ``seed``; the received packets come back in the original order and
+    the counters are summed. Noise and fading are independent per packet either way; only
+    the multipath channel's tail, which runs from one packet into the next, runs within a
+    group instead of across the whole stream. With a single code this is :func:`transmit`.
+    """
+    packets = list(packets)
+    codes = list(codes)
+    if len(codes) != len(packets):
+        raise ValueError(f"give one code per packet: {len(packets)} packets, {len(codes)} codes")
+    if not packets:
+        raise ValueError("no packets to send")
+    for bad in ("code", "code_alist"):
+        if bad in kwargs:
+            raise ValueError(f"transmit_mixed takes one code per packet in codes, not {bad}")
+    groups: dict = {}
+    for i, c in enumerate(codes):
+        groups.setdefault(id(c), (c, []))[1].append(i)
+    if len(groups) == 1:
+        return transmit(packets, code=codes[0], **kwargs)
+    t0 = time.perf_counter()
+    seed = kwargs.pop("seed", 0)
+    progress = kwargs.pop("progress", None)
+    base = _seed_sequence(seed)
+    out = LinkRun(sent=len(packets))
+    received = [None] * len(packets)
+    done = 0
+    errors = compared = 0
+    for (code, idx), child in zip(groups.values(), base.spawn(len(groups))):
+        sub_seed = int(child.generate_state(1)[0] & 0x7FFFFFFF)
+        run = transmit([packets[i] for i in idx], code=code, seed=sub_seed, **kwargs)
+        for i, item in zip(idx, run.received):
+            received[i] = item
+        out.symbols += run.symbols
+        out.crc_failures += run.crc_failures
+        out.codewords += run.codewords
+        out.iterations += run.iterations
+        errors += run.bit_errors or 0
+        compared += run.bits_compared or 0
+        done += len(idx)
+        if progress is not None:
+            progress(done)
+    out.received = received
+    out.bit_errors, out.bits_compared = errors, compared
+    out.wall_s = time.perf_counter() - t0
+    return out
