@@ -49,8 +49,12 @@ import numpy as np
 import pmt
 from gnuradio import channels, gr
 
-from gnuradio import semcom
+# the block classes from their modules: app.link imports the block modules, after which the
+# package attributes semcom.<block> are those modules (python/semcom/__init__.py)
 from gnuradio.semcom.app.link import run_packets
+from gnuradio.semcom.channel_model import channel_model
+from gnuradio.semcom.packet_modem_rx import packet_modem_rx
+from gnuradio.semcom.packet_modem_tx import packet_modem_tx
 
 AMPLITUDE = 0.5
 
@@ -107,7 +111,7 @@ def full_waveform(payloads, esn0_db, **kwargs):
 
 
 def run_full_waveform(payloads, esn0_db, *, modulation, sps, freq_offset, timing_offset, gap,
-                      seed, channel="awgn", rx_kwargs=None):
+                      seed, channel="awgn", rx_kwargs=None, dynamic=None):
     """Send ``payloads`` through TX -> channel -> RX; returns a dict of counts.
 
     ``channel``: ``'awgn'`` (the module's ``channel_model`` with the given offsets) or
@@ -117,15 +121,15 @@ def run_full_waveform(payloads, esn0_db, *, modulation, sps, freq_offset, timing
     tb = gr.top_block()
     src, sink = _source(), _collector()
     half = max(gap // 2, 16)
-    tx = semcom.packet_modem_tx(modulation, sps=sps, amplitude=AMPLITUDE, mtu=mtu,
+    tx = packet_modem_tx(modulation, sps=sps, amplitude=AMPLITUDE, mtu=mtu,
                                 pre_pad=half, post_pad=max(gap - half, 128))
     if channel == "dynamic":
-        channel = dynamic_channel(esn0_db, sps, seed)
+        channel = dynamic_channel(esn0_db, sps, seed, **(dynamic or {}))
     else:
-        channel = semcom.channel_model("awgn", esn0_db, signal_power=AMPLITUDE ** 2, sps=sps,
+        channel = channel_model("awgn", esn0_db, signal_power=AMPLITUDE ** 2, sps=sps,
                                        freq_offset=freq_offset, timing_offset=timing_offset,
                                        seed=seed)
-    rx = semcom.packet_modem_rx(modulation, sps=sps, drop_bad_crc=False, mtu=mtu,
+    rx = packet_modem_rx(modulation, sps=sps, drop_bad_crc=False, mtu=mtu,
                                 **(rx_kwargs or {}))
     tb.msg_connect(src, "out", tx, "in")
     tb.connect(tx, channel, rx)
@@ -204,6 +208,22 @@ def _grid(spec):
     return [round(lo + i * step, 3) for i in range(int(round((hi - lo) / step)) + 1)]
 
 
+def _dynamic_settings(spec):
+    """``'k_factor=0;delays=0,1.5,3'`` -> ``{'k_factor': 0.0, 'delays': (0.0, 1.5, 3.0)}``."""
+    known = ("samp_rate", "delays", "mags", "k_factor", "doppler", "cfo_max", "sro_max",
+             "cfo_std", "sro_std")
+    out = {}
+    for item in filter(None, (v.strip() for v in spec.split(";"))):
+        key, _, value = item.partition("=")
+        key = key.strip()
+        if key not in known:
+            raise SystemExit(f"--dynamic-channel: unknown setting {key!r}; choose from "
+                             f"{', '.join(known)}")
+        values = tuple(float(v) for v in value.split(","))
+        out[key] = values if key in ("delays", "mags") else values[0]
+    return out
+
+
 def _interval(k, n):
     """95 % Wilson interval of k errors in n."""
     if n == 0:
@@ -234,6 +254,9 @@ def main(argv=None):
     ap.add_argument("--packets", type=int, default=200, help="packets per point")
     ap.add_argument("--grid-bpsk", default="-2:8:1", help="Es/N0 lo:hi:step (dB) for BPSK")
     ap.add_argument("--grid-qpsk", default="1:11:1", help="Es/N0 lo:hi:step (dB) for QPSK")
+    ap.add_argument("--grid-case", action="append", default=[], metavar="MOD/BYTES=LO:HI:STEP",
+                    help="Es/N0 grid of one case, e.g. qpsk/1000=1.75:2.75:0.25 (repeatable; "
+                         "overrides --grid-bpsk / --grid-qpsk for that case)")
     ap.add_argument("--sps", type=int, default=2)
     ap.add_argument("--freq-offset", type=float, default=0.002, help="cycles/sample")
     ap.add_argument("--timing-offset", type=float, default=1.0001,
@@ -246,6 +269,10 @@ def main(argv=None):
     ap.add_argument("--dynamic", type=int, default=0,
                     help="packets per case through dynamic_channel_model (0: skip)")
     ap.add_argument("--dynamic-esn0", default="10,15")
+    ap.add_argument("--dynamic-channel", default="", metavar="KEY=VALUE;...",
+                    help="other settings of the dynamic channel than the issue's, e.g. "
+                         "'k_factor=0;doppler=10;delays=0,1.5,3,5;mags=1,0.7,0.5,0.3' "
+                         "(keywords of dynamic_channel())")
     ap.add_argument("--dynamic-gap", type=int, default=10000,
                     help="symbols between bursts in the dynamic channel (spreads the packets "
                          "over more fades: 2 Hz Doppler fades last a few hundred ms)")
@@ -261,10 +288,16 @@ def main(argv=None):
     results = {"config": vars(args), "cases": []}
     # the baseline receiver (before the burst synchroniser) had no decoder choice
     rx_kwargs = {"decoder": args.decoder}
+    dynamic_settings = _dynamic_settings(args.dynamic_channel)
+    case_grids = {}
+    for spec in args.grid_case:
+        name, _, grid_spec = spec.partition("=")
+        case_grids[name.strip().lower()] = _grid(grid_spec)
     rng = np.random.default_rng(args.seed)
     for modulation in args.modulations.split(","):
-        grid = _grid(getattr(args, f"grid_{modulation}"))
         for size in (int(s) for s in args.payloads.split(",")):
+            grid = case_grids.get(f"{modulation}/{size}",
+                                  _grid(getattr(args, f"grid_{modulation}")))
             payloads = [rng.integers(0, 256, size, dtype=np.uint8).tobytes()
                         for _ in range(args.packets)]
             case = {"modulation": modulation, "payload": size, "full": [], "symbol": []}
@@ -326,16 +359,17 @@ def main(argv=None):
                     res = full_waveform(payloads[:args.dynamic], esn0, modulation=modulation,
                                         sps=args.sps, freq_offset=0, timing_offset=1,
                                         gap=args.dynamic_gap, seed=args.seed + int(esn0),
-                                        channel="dynamic", rx_kwargs=rx_kwargs)
+                                        channel="dynamic", rx_kwargs=rx_kwargs,
+                                        dynamic=dynamic_settings)
                     case["dynamic"].append({"esn0_db": esn0, **{k: v for k, v in res.items()
                                                                  if k != "stats"}})
                     print(f"dynamic channel, Es/N0 {esn0:.1f} dB: {res['ok']}/{res['sent']} "
                           f"delivered ({res['ok'] / res['sent']:.1%}; missed {res['missed']}, "
                           f"header {res['header']}, payload {res['payload']})", flush=True)
             results["cases"].append(case)
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(results, fh, indent=1)
+            if args.json:     # after each case: a long run that is stopped keeps what it had
+                with open(args.json, "w") as fh:
+                    json.dump(results, fh, indent=1)
     return 0
 
 
