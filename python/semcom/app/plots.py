@@ -10,9 +10,13 @@
 * ``fig7`` / ``fig8`` — received images across SNR, AESC-I against JPEG, AWGN / fading.
 * ``waterfall`` — the link's own bit and packet error rates vs Es/N0 (every point's
   link counters).
+* ``fig5_waveforms`` — Fig. 5's curves through the full burst waveform beside the
+  symbol-level ones (:mod:`.plot_waveforms`).
 
-Points from several files are merged by their key (channel, SNR, Cr, scheme); a figure
-whose data is absent is skipped with a message. Where LPIPS is unavailable the panel
+Points from several files are merged by their key (channel, SNR, Cr, scheme); where a
+symbol-level file and a full-waveform file (config ``waveform``) hold the same key, the
+paper's figures draw the symbol-level point. A figure whose data is absent is skipped
+with a message. Where LPIPS is unavailable the panel
 says so and why.
 """
 
@@ -26,12 +30,13 @@ import numpy as np
 from ..core import registry
 from ..core.models import DATASET_SHAPES
 from ..core.results import decode_example, load_results
+from .plot_waveforms import fig5_waveforms
 
 log = logging.getLogger(__name__)
 
 __all__ = ["plot_results", "FIGURES", "merge_points"]
 
-FIGURES = ("fig4", "fig5", "fig6", "fig7", "fig8", "waterfall")
+FIGURES = ("fig4", "fig5", "fig6", "fig7", "fig8", "waterfall", "fig5_waveforms")
 # Colour and marker per scheme; the legend says the registry's label.
 _MARKS = {
     "aesc-verified": dict(color="C0", marker="o"),
@@ -50,18 +55,26 @@ _METRICS = {
 def merge_points(paths) -> tuple[list, dict]:
     """All points of ``paths`` (later files win on equal keys) and the shape/LPIPS notes."""
     points, info = {}, {"lpips_reason": None, "shape": None, "originals": {}}
+    waveform_of = {}
     for path in paths:
         res = load_results(path)
+        waveform = res["config"].get("waveform", "symbol")
         info["originals"].update(res.get("example_originals", {}))
         ds = res["config"].get("dataset", "mnist")
         info["shape"] = DATASET_SHAPES[ds]
         if not res["lpips"].get("available"):
             info["lpips_reason"] = res["lpips"].get("reason")
         for p in res["points"]:
-            if p["key"] in points:
+            if waveform_of.get(p["key"], waveform) != waveform:
+                # the same operating point through both links: the paper's figures are the
+                # symbol-level link's (fig5_waveforms draws both)
+                if waveform != "symbol":
+                    continue
+            elif p["key"] in points:
                 log.warning("%s: point %s is also in an earlier file; this one is drawn",
                             path, p["key"])
             points[p["key"]] = p
+            waveform_of[p["key"]] = waveform
     return list(points.values()), info
 
 
@@ -298,6 +311,7 @@ def plot_results(paths, out, figures=("all",)) -> list[Path]:
         "fig8": lambda: _fig_grid(points, info, "rayleigh", out, "fig8", (6, 8),
                                   "Received images across average Es/N0, slow fading, Cr = 20"),
         "waterfall": lambda: _waterfall(points, info, out),
+        "fig5_waveforms": lambda: fig5_waveforms(paths, out, _STYLE),
     }
     written = []
     for name in figures:
