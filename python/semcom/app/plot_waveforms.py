@@ -90,16 +90,16 @@ def fig5_waveforms(paths, out, styles):
         kw = {k: v for k, v in style.items() if k not in ("label", "linestyle")}
         _, _, _, shift = cliff_shift(pts["symbol"], pts["full"], scheme)
         note = "" if shift is None else f" (cliff {shift:+.2f} dB)"
-        for ax, metric in zip(axes, ("recognition_rate_ratio", "psnr_db")):
+        for ax, metric in zip(axes, ("recognition_rate_ratio", "ssim")):
             x, y = _curve(pts["symbol"], scheme, metric)
             ax.plot(x, y, linestyle="-", label=f"{style['label']}, symbol-level", **kw)
             x, y = _curve(pts["full"], scheme, metric)
             ax.plot(x, y, linestyle="--", mfc="none",
                     label=f"{style['label']}, full waveform{note}", **kw)
     axes[0].set_ylabel("Recognition-rate ratio")
-    axes[1].set_ylabel("PSNR (dB)")
+    axes[1].set_ylabel("SSIM")
     axes[0].set_title("(a) Recognition-rate ratio")
-    axes[1].set_title("(b) PSNR")
+    axes[1].set_title("(b) SSIM")
     for ax in axes:
         ax.set_xlabel("Es/N0 (dB)")
         ax.grid(alpha=0.3)
