@@ -6,7 +6,7 @@ beside the symbol-level link's, from result files only.
 
 A results file says in its config which link made it (``waveform``: ``symbol`` or
 ``full``). The figure draws, for every scheme at Cr 20 over AWGN, the recognition-rate
-ratio and the PSNR against Es/N0: solid lines for the symbol-level points, dashed lines
+ratio and the SSIM against Es/N0: solid lines for the symbol-level points, dashed lines
 with open markers for the full waveform's. :func:`cliff_shift` gives, per scheme, the
 Es/N0 at which the recognition-rate ratio first reaches a level (default: halfway between
 its lowest and highest value on the symbol-level curve) on each curve, by linear
