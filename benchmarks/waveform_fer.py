@@ -166,11 +166,13 @@ def run_full_waveform(payloads, esn0_db, *, modulation, sps, freq_offset, timing
         # bursts come out back to back (with their gaps) as fast as the receiver takes them
         for data in payloads:
             src.send(data)
-        # a cap, not the rule: the wait ends 3 s after the last progress; a shared machine
-        # can take well over 0.5 s per long burst
+        # progress: packets out, headers, and the samples the receiver has taken in, so
+        # that a receiver starved of CPU time (a shared machine) is not taken for one that
+        # has lost the rest; the wait ends when every packet is out or nothing has moved
+        # for 15 s (the bursts that were lost)
         progress = lambda: (len(sink.items), rx.stats.get("headers", 0),  # noqa: E731
-                            rx.stats.get("bad_headers", 0))
-        _wait_idle(progress, lambda v: v[0] >= len(payloads), 3.0, 120 + 2.0 * len(payloads))
+                            rx.stats.get("bad_headers", 0), rx.sync.nitems_read(0))
+        _wait_idle(progress, lambda v: v[0] >= len(payloads), 15.0, 300 + 5.0 * len(payloads))
     finally:
         tb.stop()
         tb.wait()
