@@ -309,6 +309,8 @@ def main(argv=None):
                     help="stop a sweep after this many points without a frame error")
     ap.add_argument("--decoder", choices=("stock", "fast"), default="fast",
                     help="LDPC decoder of packet_modem_rx")
+    ap.add_argument("--equalizer", choices=("auto", "on", "off"), default="auto",
+                    help="packet_modem_rx's equaliser mode")
     ap.add_argument("--genie-header", action="store_true",
                     help="diagnostic: run the dynamic channel a second time with the true "
                          "header put in where the received one fails its CRC, to show "
@@ -320,7 +322,7 @@ def main(argv=None):
     gr.logging().set_default_level(gr.log_levels.err) if hasattr(gr, "logging") else None
     results = {"config": vars(args), "cases": []}
     # the baseline receiver (before the burst synchroniser) had no decoder choice
-    rx_kwargs = {"decoder": args.decoder}
+    rx_kwargs = {"decoder": args.decoder, "equalizer": args.equalizer}
     dynamic_settings = _dynamic_settings(args.dynamic_channel)
     case_grids = {}
     for spec in args.grid_case:
