@@ -89,6 +89,8 @@ def fig5_waveforms(paths, out, styles):
             continue
         kw = {k: v for k, v in style.items() if k not in ("label", "linestyle")}
         _, _, _, shift = cliff_shift(pts["symbol"], pts["full"], scheme)
+        if shift is not None and abs(shift) < 0.005:
+            shift = 0.0
         note = "" if shift is None else f" (cliff {shift:+.2f} dB)"
         for ax, metric in zip(axes, ("recognition_rate_ratio", "ssim")):
             x, y = _curve(pts["symbol"], scheme, metric)
@@ -103,7 +105,7 @@ def fig5_waveforms(paths, out, styles):
     for ax in axes:
         ax.set_xlabel("Es/N0 (dB)")
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=6, loc="lower right")
+    axes[1].legend(fontsize=6, loc="lower right")     # the SSIM panel's lower right is empty
     n_full = min(p["images"] for p in pts["full"])
     fig.suptitle("Cr = 20 over AWGN: symbol-level link (solid) and full burst waveform with "
                  f"synchronisation (dashed; {n_full} test images per point)", fontsize=10)
