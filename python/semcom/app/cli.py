@@ -181,9 +181,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("results", nargs="+", help="results JSON files from `semcom sweep`")
     p.add_argument("--out", default="figures", help="output folder (default figures)")
     p.add_argument("--figures", default="all",
-                   help="comma list of fig4, fig5, fig6, fig7, fig8, waterfall (default all: "
-                        "these), cost (the decoder's cost, from a sweep made for it: "
-                        "scripts/reproduce-mnist) and uep (unequal error protection)")
+                   help="comma list of fig4, fig5, fig6, fig7, fig8, waterfall, fig5_waveforms "
+                        "(default all: these), cost (the decoder's cost, from a sweep made "
+                        "for it: scripts/reproduce-mnist) and uep (unequal error protection)")
 
     p = sub.add_parser("demo", help="shipped sample through the model; writes images and metrics")
     p.add_argument("--zdim", type=int, default=40)

@@ -14,9 +14,10 @@ This is the physical layer of ``semcom sweep``: one operating point is one flowg
 
 Corrupted packets are passed on with ``crc_ok`` False (the schemes decide what to do with
 them). Packets are kept ``window`` in flight; the run ends when every packet has come out,
-or (full waveform) when nothing has come out for ``idle_s`` seconds after the last one was
-sent. In the symbol path the transmit index travels in the metadata, so the bit errors of
-each packet are counted exactly (``bit_errors``); the full waveform carries no such genie.
+or (full waveform) when nothing has come out and the receiver has taken in no sample for
+``idle_s`` seconds after the last one was sent. In the symbol path the transmit index
+travels in the metadata, so the bit errors of each packet are counted exactly
+(``bit_errors``); the full waveform carries no such genie.
 """
 
 from __future__ import annotations
@@ -131,10 +132,14 @@ def run_packets(packets, *, snr_db: float, channel: str = "awgn", modulation: st
         run = LinkRun(sent=len(packets), symbols=int(sum(symbols_of(p) for p in packets)))
     else:
         run = LinkRun(sent=len(packets), symbols=int(sum(symbols_of(len(p)) for p in packets)))
+    # full waveform: the samples the receiver has taken in count as activity too, so that a
+    # receiver starved of CPU time (a loaded machine) is not taken for one that lost bursts
+    sync = tb.semcom_keep[2][2].sync if waveform == "full" else None
     t0 = time.perf_counter()
     tb.start()
     try:
         sent, written_off, last_out, last_change = 0, 0, 0, time.perf_counter()
+        last_taken = 0
         while True:
             with sink.lock:
                 out = len(sink.items)
@@ -143,6 +148,10 @@ def run_packets(packets, *, snr_db: float, channel: str = "awgn", modulation: st
                 last_out, last_change = out, now
                 if progress is not None:
                     progress(out)
+            if sync is not None:
+                taken = sync.nitems_read(0)
+                if taken != last_taken:
+                    last_taken, last_change = taken, now
             if out >= len(packets) or (sent == len(packets) and out + written_off >= sent):
                 break
             while sent < len(packets) and sent - out - written_off < window:

@@ -29,9 +29,13 @@ Both:
 * ``uep`` (not part of ``all``; from the sweeps of ``results/*/uep/``) —
   unequal error protection: recognition-rate ratio vs SNR, one series per file and
   scheme (:mod:`.plots_uep`; drawn only when a file uses a code per packet kind).
+* ``fig5_waveforms`` — Fig. 5's curves through the full burst waveform beside the
+  symbol-level ones (:mod:`.plot_waveforms`).
 
-Points from several files are merged by their key (channel, SNR, Cr, scheme); a figure
-whose data is absent is skipped with a message. Where LPIPS is unavailable the panel
+Points from several files are merged by their key (channel, SNR, Cr, scheme); where a
+symbol-level file and a full-waveform file (config ``waveform``) hold the same key, the
+paper's figures draw the symbol-level point. A figure whose data is absent is skipped
+with a message. Where LPIPS is unavailable the panel
 says so and why.
 """
 
@@ -47,6 +51,7 @@ from ..core import registry
 from ..core.models import DATASET_SHAPES
 from ..core.results import decode_example, load_results
 from .plots_uep import plot_uep
+from .plot_waveforms import fig5_waveforms
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +67,11 @@ PAPER_FIGURES = {
                 ("fig13", "grid", "awgn", 12, (7, 1, 9)),
                 ("fig14", "grid", "rayleigh", 12, (7, 1, 9))),
 }
-FIGURES = (*(f[0] for figs in PAPER_FIGURES.values() for f in figs), "waterfall", "cost", "uep")
-#: What ``all`` draws: the paper's figures of the files' dataset and the waterfall
-#: (``cost`` and ``uep`` need sweeps of their own).
-ALL = ("paper", "waterfall")
+FIGURES = (*(f[0] for figs in PAPER_FIGURES.values() for f in figs), "waterfall",
+           "fig5_waveforms", "cost", "uep")
+#: What ``all`` draws: the paper's figures of the files' dataset, the waterfall and
+#: fig5_waveforms (``cost`` and ``uep`` need sweeps of their own).
+ALL = ("paper", "waterfall", "fig5_waveforms")
 # Colour and marker per scheme; the legend says the registry's label.
 _MARKS = {
     "aesc-verified": dict(color="C0", marker="o"),
@@ -85,8 +91,10 @@ def merge_points(paths) -> tuple[list, dict]:
     """All points of ``paths`` (later files win on equal keys) and the shape/LPIPS notes."""
     points, info = {}, {"lpips_reason": None, "shape": None, "originals": {},
                         "carousel_every": set(), "dataset": None}
+    waveform_of = {}
     for path in paths:
         res = load_results(path)
+        waveform = res["config"].get("waveform", "symbol")
         info["originals"].update(res.get("example_originals", {}))
         ds = res["config"].get("dataset", "mnist")
         if info["dataset"] not in (None, ds):
@@ -98,10 +106,16 @@ def merge_points(paths) -> tuple[list, dict]:
         if not res["lpips"].get("available"):
             info["lpips_reason"] = res["lpips"].get("reason")
         for p in res["points"]:
-            if p["key"] in points:
+            if waveform_of.get(p["key"], waveform) != waveform:
+                # the same operating point through both links: the paper's figures are the
+                # symbol-level link's (fig5_waveforms draws both)
+                if waveform != "symbol":
+                    continue
+            elif p["key"] in points:
                 log.warning("%s: point %s is also in an earlier file; this one is drawn",
                             path, p["key"])
             points[p["key"]] = p
+            waveform_of[p["key"]] = waveform
     return list(points.values()), info
 
 
@@ -435,7 +449,8 @@ def plot_results(paths, out, figures=("all",)) -> list[Path]:
     Path(out).mkdir(parents=True, exist_ok=True)
     makers = {"waterfall": lambda: _waterfall(points, info, out),
               "cost": lambda: _cost(points, info, out),
-              "uep": lambda: plot_uep(paths, out)}
+              "uep": lambda: plot_uep(paths, out),
+              "fig5_waveforms": lambda: fig5_waveforms(paths, out, _STYLE)}
     for figs in PAPER_FIGURES.values():
         for name, kind, channel, cr, classes in figs:
             makers[name] = _paper_maker(points, info, out, name, kind, channel, cr, classes)
