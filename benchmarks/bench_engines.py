@@ -19,7 +19,9 @@ codeword each, the shipped soft values: 0.8 x the exact LLR clipped to +-10) go 
 
 * ``stock``: ``fec.async_decoder`` with ``fec.ldpc_decoder`` (50 iterations), fed as the
   symbol link feeds it (``--window`` frames in flight);
-* ``fast``: ``core.fastlink.decode``, the Numba back end (all frames in one call);
+* ``fast``: ``core.fastlink.decode``, the Numba back end (all frames in one call), with its
+  default layered schedule;
+* ``flood``: the same back end with the flooding schedule (GNU Radio's);
 * ``torch``: the same decoder on PyTorch (``--torch-device``; skipped with ``--no-torch``),
 
 one after the other in the same process, so that the ratio holds even on a busy machine.
@@ -187,6 +189,7 @@ def main(argv=None) -> int:
           f"clipped to +-{sv.LLR_CLIP:g}; 50 iterations at most, early stop")
     warm = frames(code, 1.5, 16, seed=0)[1]                 # compile / warm up outside timing
     fl.decode(code, warm)
+    fl.decode(code, warm, schedule="flooding")
     if not args.no_torch:
         fl.decode(code, warm, backend="torch", device=args.torch_device)
     head = (f"{'Eb/N0':>6} {'decoder':>7} {'frames':>6} {'cw/s':>8} {'Mbit/s':>7} "
@@ -203,6 +206,10 @@ def main(argv=None) -> int:
         res = fl.decode(code, llr)
         rows.append(("fast", args.frames, time.perf_counter() - t0,
                      (res.info_bits(code) != info).any(1), res.iterations))
+        t0 = time.perf_counter()
+        res_f = fl.decode(code, llr, schedule="flooding")
+        rows.append(("flood", args.frames, time.perf_counter() - t0,
+                     (res_f.info_bits(code) != info).any(1), res_f.iterations))
         if not args.no_torch:
             t0 = time.perf_counter()
             res_t = fl.decode(code, llr, backend="torch", device=args.torch_device)

@@ -143,7 +143,10 @@ def run_point(cfg: SweepConfig, point: dict, calibration: dict, progress=None) -
                          per_image=(psnr, ssim))
     result["link"]["engine"] = cfg.engine
     if cfg.engine == "fast":
-        result["link"].update(decoder=cfg.decoder, device=cfg.device,
+        from ..core.fastlink import bp
+        schedule = bp.DEFAULT_SCHEDULE[cfg.decoder]
+        result["link"].update(decoder=cfg.decoder, device=cfg.device, decoder_schedule=schedule,
+                              decoder_stall=bp.DEFAULT_STALL if schedule == "layered" else 0,
                               codewords=link.codewords, decoder_iterations=link.iterations)
     result["wall_s"] = time.perf_counter() - t0
     return result
