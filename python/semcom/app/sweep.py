@@ -85,7 +85,10 @@ def _transmission(cfg: SweepConfig, point: dict, calibration: dict) -> tuple:
 def _lpips(cfg: SweepConfig):
     key = ("lpips", cfg.lpips_backbone)
     if key not in _CACHE:
-        _CACHE[key] = load_scorer(cfg.lpips_backbone)
+        from ..core.lpips_memory import LpipsMemory
+        scorer, reason = load_scorer(cfg.lpips_backbone)
+        # per-pair values remembered across points (the received images recur)
+        _CACHE[key] = (LpipsMemory(scorer) if scorer is not None else None, reason)
     return _CACHE[key]
 
 
