@@ -19,7 +19,11 @@ codeword each, the shipped soft values: 0.8 x the exact LLR clipped to +-10) go 
 
 * ``stock``: ``fec.async_decoder`` with ``fec.ldpc_decoder`` (50 iterations), fed as the
   symbol link feeds it (``--window`` frames in flight);
-* ``fast``: ``core.fastlink.decode``, the Numba back end (all frames in one call);
+* ``fast``: ``core.fastlink.decode``, the Numba back end (all frames in one call), with its
+  default layered schedule;
+* ``stallK`` (``--stalls``): the layered schedule with another stall rule (``stall0``: none,
+  every failing frame runs 50 iterations);
+* ``flood``: the same back end with the flooding schedule (GNU Radio's);
 * ``torch``: the same decoder on PyTorch (``--torch-device``; skipped with ``--no-torch``),
 
 one after the other in the same process, so that the ratio holds even on a busy machine.
@@ -124,8 +128,9 @@ def bench_sweep(images: int, workers: int, snrs, engines=("gnuradio", "fast")) -
             cfg = SweepConfig(name=f"fig5-{engine}", channels=["awgn"], crs=[20], snrs=list(snrs),
                               num_images=images, engine=engine)
             sweep._data(cfg)                         # dataset + classifier, outside the clock
-            for key in [k for k in sweep._CACHE if k[0] in ("tx", "scores")]:
+            for key in [k for k in sweep._CACHE if k[0] in ("tx", "scores", "lpips")]:
                 del sweep._CACHE[key]
+            sweep._lpips(cfg)                        # the LPIPS model, outside the clock
             path = Path(tmp) / f"{engine}.json"
             t0 = time.perf_counter()
             results = sweep.run_sweep(cfg, path, workers=workers, progress=False)
@@ -161,6 +166,10 @@ def main(argv=None) -> int:
                     help="codewords per point for the (slow) stock decoder: the first ones "
                          "of the same set (default: all)")
     ap.add_argument("--window", type=int, default=32, help="stock decoder frames in flight")
+    ap.add_argument("--stalls", default="0",
+                    help="decoder: also run the layered schedule with these stall rules "
+                         "(comma list; 0: no stall rule, every failing frame runs 50 "
+                         "iterations; empty: none)")
     ap.add_argument("--no-torch", action="store_true", help="leave the torch back end out")
     ap.add_argument("--torch-device", default="cpu")
     ap.add_argument("--seed", type=int, default=1)
@@ -181,12 +190,15 @@ def main(argv=None) -> int:
     import torch
 
     code = fl.load_code(semfec.alist_path(args.code))
+    stalls = [int(v) for v in args.stalls.split(",") if v.strip()]
     print(f"# GNU Radio {gr.version()}, numba {numba.__version__} ({numba.get_num_threads()} "
           f"threads), torch {torch.__version__} ({torch.get_num_threads()} threads); code "
-          f"{args.code} (n={code.n}, k={code.k}); BPSK AWGN; LLR = {args.trust} x exact, "
+          f"{args.code} (n={code.n}, k={code.k}); fast: layered, stall {fl.bp.DEFAULT_STALL}; "
+          f"BPSK AWGN; LLR = {args.trust} x exact, "
           f"clipped to +-{sv.LLR_CLIP:g}; 50 iterations at most, early stop")
     warm = frames(code, 1.5, 16, seed=0)[1]                 # compile / warm up outside timing
     fl.decode(code, warm)
+    fl.decode(code, warm, schedule="flooding")
     if not args.no_torch:
         fl.decode(code, warm, backend="torch", device=args.torch_device)
     head = (f"{'Eb/N0':>6} {'decoder':>7} {'frames':>6} {'cw/s':>8} {'Mbit/s':>7} "
@@ -203,6 +215,15 @@ def main(argv=None) -> int:
         res = fl.decode(code, llr)
         rows.append(("fast", args.frames, time.perf_counter() - t0,
                      (res.info_bits(code) != info).any(1), res.iterations))
+        for stall in stalls:
+            t0 = time.perf_counter()
+            res_s = fl.decode(code, llr, stall=stall)
+            rows.append((f"stall{stall}", args.frames, time.perf_counter() - t0,
+                         (res_s.info_bits(code) != info).any(1), res_s.iterations))
+        t0 = time.perf_counter()
+        res_f = fl.decode(code, llr, schedule="flooding")
+        rows.append(("flood", args.frames, time.perf_counter() - t0,
+                     (res_f.info_bits(code) != info).any(1), res_f.iterations))
         if not args.no_torch:
             t0 = time.perf_counter()
             res_t = fl.decode(code, llr, backend="torch", device=args.torch_device)

@@ -174,10 +174,11 @@ def test_decoder_corrects_errors_and_stops_early(code):
 
 
 def test_numba_and_torch_decoders_agree(code):
-    """The CPU kernel (phi table) and the torch one (exact tanh rule) decide alike: the same
-    frames converge, to the same codewords, after about as many iterations."""
+    """The CPU kernel (phi table) and the torch one (exact tanh rule) on the same flooding
+    schedule decide alike: the same frames converge, to the same codewords, after about as
+    many iterations."""
     info, llr = _noisy_llrs(code, 2.5, 200, seed=2)
-    a = decode(code, llr, backend="numba")
+    a = decode(code, llr, backend="numba", schedule="flooding")
     b = decode(code, llr, backend="torch")
     assert 0.05 < 1 - a.converged.mean() < 0.95          # a point on the waterfall
     assert (a.converged == b.converged).mean() >= 0.97
@@ -185,6 +186,31 @@ def test_numba_and_torch_decoders_agree(code):
     np.testing.assert_array_equal(a.bits[both], b.bits[both])
     assert abs(int(a.iterations[both].sum()) - int(b.iterations[both].sum())) \
         <= 0.05 * a.iterations[both].sum()
+
+
+def test_layered_schedule_corrects_more_in_fewer_iterations(code):
+    """The layered schedule (the numba default) on the same frames as the flooding one: no
+    frame the flooding decoder gets right is lost, more are corrected, and converging
+    frames need far fewer iterations; its stall rule ends hopeless frames early."""
+    info, llr = _noisy_llrs(code, 2.5, 200, seed=2)
+    flood = decode(code, llr, schedule="flooding")
+    full = decode(code, llr, stall=0)                    # layered, every frame up to 50
+    lay = decode(code, llr)                              # layered, default stall rule
+    ok_f = (flood.info_bits(code) == info).all(1)
+    ok_full = (full.info_bits(code) == info).all(1)
+    ok_l = (lay.info_bits(code) == info).all(1)
+    assert ok_full.sum() > ok_f.sum() and ok_l.sum() >= ok_f.sum()
+    assert (ok_full | ~ok_f).mean() >= 0.99           # what flooding corrects, layered does
+    both = full.converged & flood.converged
+    assert full.iterations[both].mean() < 0.75 * flood.iterations[both].mean()
+    # the stall rule: failing frames stop early, converging ones are decided alike
+    assert lay.iterations[~lay.converged].mean() < 40
+    assert (full.iterations[~full.converged] == 50).all()
+    np.testing.assert_array_equal(lay.bits[lay.converged], full.bits[lay.converged])
+    # in the calling thread (packet_modem_rx): the same decisions as the thread pool
+    ser = decode(code, llr, parallel=False)
+    np.testing.assert_array_equal(ser.bits, lay.bits)
+    np.testing.assert_array_equal(ser.iterations, lay.iterations)
 
 
 def test_decoder_arguments_are_checked(code):
@@ -196,6 +222,14 @@ def test_decoder_arguments_are_checked(code):
         decode(code, np.zeros((1, code.n)), device="cuda")
     with pytest.raises(ValueError, match="back end must be one of"):
         decode(code, np.zeros((1, code.n)), backend="cupy")
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        decode(code, np.zeros((1, code.n)), schedule="zigzag")
+    with pytest.raises(ValueError, match="flooding schedule only"):
+        decode(code, np.zeros((1, code.n)), backend="torch", schedule="layered")
+    with pytest.raises(ValueError, match="layered schedule only"):
+        decode(code, np.zeros((1, code.n)), schedule="flooding", stall=5)
+    with pytest.raises(ValueError, match="stall must be >= 0"):
+        decode(code, np.zeros((1, code.n)), stall=-1)
 
 
 # ------------------------------------------------------------------ engine

@@ -73,7 +73,7 @@ class packet_modem_rx(gr.hier_block2):
         inter-symbol interference, else gain only), ``'on'`` or ``'off'``.
       eq_span: equaliser half-length in symbols (1..8; 4 * eq_span + 1 taps).
       decoder: ``'fast'`` (default: the module's Numba decoder, ``core.fastlink``, the
-        stock decoder's flooding sum-product in the LLR domain, run in the block's own
+        sum-product in the LLR domain on the layered schedule, run in the block's own
         thread) or ``'stock'`` (GNU Radio's decoder through ``fec.async_decoder``).
         Measured (docs/link.md): on GNU Radio 3.10.5 the stock decoder leaves a packet
         error floor near 1 % for 9-codeword packets and decodes 7-15x slower, too slow

@@ -85,7 +85,10 @@ def _transmission(cfg: SweepConfig, point: dict, calibration: dict) -> tuple:
 def _lpips(cfg: SweepConfig):
     key = ("lpips", cfg.lpips_backbone)
     if key not in _CACHE:
-        _CACHE[key] = load_scorer(cfg.lpips_backbone)
+        from ..core.lpips_memory import LpipsMemory
+        scorer, reason = load_scorer(cfg.lpips_backbone)
+        # per-pair values remembered across points (the received images recur)
+        _CACHE[key] = (LpipsMemory(scorer) if scorer is not None else None, reason)
     return _CACHE[key]
 
 
@@ -147,7 +150,10 @@ def run_point(cfg: SweepConfig, point: dict, calibration: dict, progress=None) -
                          per_image=(psnr, ssim))
     result["link"]["engine"] = cfg.engine
     if cfg.engine == "fast":
-        result["link"].update(decoder=cfg.decoder, device=cfg.device,
+        from ..core.fastlink import bp
+        schedule = bp.DEFAULT_SCHEDULE[cfg.decoder]
+        result["link"].update(decoder=cfg.decoder, device=cfg.device, decoder_schedule=schedule,
+                              decoder_stall=bp.DEFAULT_STALL if schedule == "layered" else 0,
                               codewords=link.codewords, decoder_iterations=link.iterations)
     result["wall_s"] = time.perf_counter() - t0
     return result
