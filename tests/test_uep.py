@@ -146,8 +146,8 @@ def test_a_results_file_resumes_only_with_its_packet_codes():
 def test_full_waveform_link_carries_codes_per_packet_kind():
     """``app.link.run_packets`` (what ``semcom sweep --waveform full --packet-code`` runs):
     model segments on n0500_r025, codes and image data on n1800_r05, through packet_modem_tx
-    -> channel model -> packet_modem_rx at QPSK Es/N0 8 dB: every packet arrives intact, and the symbols counted are each packet's burst on
-    its own code."""
+    -> channel model -> packet_modem_rx at QPSK Es/N0 8 dB: every packet arrives intact,
+    and the symbols counted are each packet's burst on its own code."""
     from gnuradio.semcom.app.link import run_packets
     from gnuradio.semcom.phy import waveform as wf
     codes = {"model_segment": "n0500_r025"}

@@ -34,7 +34,8 @@ class burst_sync(gr.sync_block):
     Output message port ``out``: PDU (metadata, f32vector of the payload's LLRs,
     positive meaning bit 1, in transmission order). Metadata: ``semcom_nbytes`` (payload +
     CRC bytes), ``semcom_seq`` and ``semcom_code`` (index of the payload's code) from the
-    header, ``snr_db`` (Es/N0 estimate, dB), ``freq_offset`` (cycles/sample), ``clock_offset`` (fraction), ``equalized`` (bool).
+    header, ``snr_db`` (Es/N0 estimate, dB), ``freq_offset`` (cycles/sample),
+    ``clock_offset`` (fraction), ``equalized`` (bool).
     Optional port ``symbols``: the same bursts' payload symbols after synchronisation and
     equalisation (c32vector), for a constellation display.
 

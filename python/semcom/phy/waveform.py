@@ -20,7 +20,8 @@ The burst (symbols; zeros before and after it are the transmitter's padding)::
   packet counter -- with codes per packet kind, a 2-bit index of the payload's LDPC code in
   the link's code table and a 10-bit counter -- CRC-8), the whole word sent
   :data:`HEADER_REPEAT` = 16 times (soft-combined by the receiver: 12 dB more energy per
-  bit than a payload symbol, so the header fails far less often than the LDPC-coded payload at any Es/N0);
+  bit than a payload symbol, so the header fails far less often than the LDPC-coded
+  payload at any Es/N0);
 * preamble, header and pilots are BPSK on the axis ``a`` (1 in BPSK mode, exp(j pi/4) in
   QPSK mode: points of the payload constellation);
 * payload: the PDU bytes + CRC-32 (``digital.crc_append``), as bits, zero-padded to a
