@@ -111,9 +111,10 @@ class qa_packet_modem(gr_unittest.TestCase):
                                       noise_seed=seed, block_tags=False)
         self.tb.msg_connect(src, "out", tx, "in")
         self.tb.connect(tx, chan)
-        sinks = []
+        sinks, receivers = [], []   # Python hier blocks must outlive the run
         for kw in rx_kwargs:
             rx = semcom.packet_modem_rx(modulation, sps=sps, **kw)
+            receivers.append(rx)
             dbg = blocks.message_debug()
             self.tb.connect(chan, rx)
             self.tb.msg_connect(rx, "out", dbg, "store")
