@@ -124,7 +124,7 @@ class _GenieHeader:
     def __call__(self, bits):
         parsed = self.parse(bits)
         if parsed is None:
-            parsed = (self.nbytes, (self.last + 1) % 4096)
+            parsed = (self.nbytes, (self.last + 1) % 4096, 0)
             self.replaced += 1
         self.last = parsed[1]
         return parsed

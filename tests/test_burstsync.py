@@ -98,3 +98,20 @@ def test_bad_settings_are_refused():
         BurstReceiver(_format(), _parse, HDR_BITS, equalizer="maybe")
     with pytest.raises(ValueError, match="threshold"):
         BurstReceiver(_format(), _parse, HDR_BITS, threshold=0)
+
+
+def test_header_code_field():
+    """One code: the 12-bit counter of every earlier recording, unchanged. With codes per
+    packet kind: two bits name the code, ten count; a code index that does not fit is
+    refused."""
+    from gnuradio.semcom.phy.waveform import CODE_BITS, header_bits, parse_header
+    bits = header_bits(123, 4000)
+    word = int("".join(map(str, bits[:24])), 2)
+    assert word == (123 << 12) | 4000
+    assert parse_header(bits) == (123, 4000, 0)
+    for code in range(4):
+        bits = header_bits(77, 1500, code, CODE_BITS)
+        assert parse_header(bits, CODE_BITS) == (77, 1500 % 1024, code)
+    assert parse_header(header_bits(77, 5, 3, CODE_BITS)) == (77, 3 * 1024 + 5, 0)
+    with pytest.raises(ValueError, match="code index"):
+        header_bits(77, 5, 4, CODE_BITS)

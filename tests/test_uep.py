@@ -124,9 +124,10 @@ def test_sweep_config_checks_and_records_packet_codes():
     cfg = SweepConfig(packet_codes="model_segment=n0500_r025").check()
     assert cfg.packet_codes == {"model_segment": "n0500_r025"}
     assert cfg.fixed()["packet_codes"] == {"model_segment": "n0500_r025"}
-    with pytest.raises(ValueError, match="symbol-level"):
-        SweepConfig(packet_codes={"code": "n0500_r025"}, engine="gnuradio",
-                    waveform="full").check()
+    # the full burst waveform carries the code in its header
+    full = SweepConfig(packet_codes={"code": "n0500_r025"}, engine="gnuradio",
+                       waveform="full").check()
+    assert full.packet_codes == {"code": "n0500_r025"}
     with pytest.raises(ValueError, match="unknown packet kind"):
         SweepConfig(packet_codes={"codes": "n0500_r025"}).check()
 
@@ -140,3 +141,31 @@ def test_a_results_file_resumes_only_with_its_packet_codes():
     # a file written before the setting existed counts as "no packet codes"
     del results["config"]["packet_codes"]
     res.resume(results, old.fixed(), SweepConfig.predating_defaults(), old.grid_lists(), "x")
+
+
+def test_full_waveform_link_carries_codes_per_packet_kind():
+    """``app.link.run_packets`` (what ``semcom sweep --waveform full --packet-code`` runs):
+    model segments on n0500_r025, codes and image data on n1800_r05, through packet_modem_tx
+    -> channel model -> packet_modem_rx at QPSK Es/N0 8 dB: every packet arrives intact,
+    and the symbols counted are each packet's burst on its own code."""
+    from gnuradio.semcom.app.link import run_packets
+    from gnuradio.semcom.phy import waveform as wf
+    codes = {"model_segment": "n0500_r025"}
+    packets = _packets(9, seed=3)
+    run = run_packets(packets, snr_db=8.0, modulation="qpsk", waveform="full",
+                      packet_codes=codes, idle_s=3.0, timeout_s=60.0)
+    assert sorted(d for d, _ in run.received) == sorted(packets)
+    assert all(ok for _, ok in run.received)
+    fmt = wf.burst_format("qpsk", 2, 0.35)
+    want = 0
+    for p in packets:
+        n, k = semfec_dims(uep.code_for(p, "n1800_r05", codes))
+        want += fmt.burst_symbols(wf.body_symbols(len(p) + wf.CRC_BYTES, n, k, 2))
+    pads = run.symbols - want
+    assert pads == len(packets) * (pads // len(packets))    # the same padding per burst
+    assert 0 <= pads // len(packets) <= 400
+
+
+def semfec_dims(code):
+    from gnuradio.semcom.phy import fec as semfec
+    return semfec.code_dims(code)

@@ -10,12 +10,12 @@ import numpy as np
 import pmt
 from gnuradio import digital, fec, gr, pdu
 
-from .core import softvalues
+from .core import softvalues, uep
 from .core.burstsync import EQUALIZER_MODES
 from .phy import fec as semfec
 from .phy.burst_sync import burst_sync
-from .phy.glue import msg_map
-from .phy.waveform import (CRC_BYTES, HEADER_BITS, MAX_PAYLOAD, body_symbols,
+from .phy.glue import msg_map, msg_route
+from .phy.waveform import (CODE_BITS, CRC_BYTES, HEADER_BITS, MAX_PAYLOAD, body_symbols,
                            bits_per_symbol, burst_format, check_modulation, check_params,
                            parse_header, shortening)
 
@@ -23,6 +23,7 @@ __all__ = ["packet_modem_rx", "DECODERS", "EQUALIZERS"]
 
 _NBYTES_KEY = "semcom_nbytes"       # payload + CRC bytes, from the header
 _SEQ_KEY = "semcom_seq"
+_CODE_KEY = "semcom_code"           # index of the payload's code in self.codes
 DECODERS = ("fast", "stock")
 EQUALIZERS = EQUALIZER_MODES            # 'auto', 'on', 'off'
 
@@ -45,7 +46,8 @@ class packet_modem_rx(gr.hier_block2):
       ``freq_offset`` (float): carrier frequency offset estimate, cycles per sample;
       ``clock_offset`` (float): sample-clock offset estimate (1e-6 = 1 ppm);
       ``equalized`` (bool): the burst went through the trained equaliser;
-      ``seq`` (int): the header's 12-bit packet counter;
+      ``seq`` (int): the header's packet counter (12 bits; 10 with ``packet_codes``);
+      ``ldpc_code`` (str): the code the payload was decoded with (the header names it);
       ``ldpc_iterations`` (int): LDPC iterations (stock decoder: last codeword; fast
         decoder: the most any codeword of the packet took).
     Output message port ``symbols``: (metadata, c32vector) per burst: the payload symbols
@@ -79,22 +81,31 @@ class packet_modem_rx(gr.hier_block2):
         error floor near 1 % for 9-codeword packets and decodes 7-15x slower, too slow
         for 1 Msample/s.
       mtu: largest payload in bytes; longer headers are rejected.
+      packet_codes: unequal error protection, as packet_modem_tx's (the same ``code`` and
+        map): the header's code field then names each burst's code in
+        ``uep.code_table(code, packet_codes)``, and the receiver holds a decoder for each.
+        Empty (default): one code, the header as before (recordings of a one-code
+        transmitter decode with it).
     """
 
     def __init__(self, modulation="qpsk", code=semfec.DEFAULT_CODE, sps=2, rolloff=0.35,
                  drop_bad_crc=True, max_iter=50, max_freq=0.02, threshold=11.0,
-                 equalizer="auto", eq_span=3, decoder="fast", mtu=1500):
+                 equalizer="auto", eq_span=3, decoder="fast", mtu=1500, packet_codes=None):
         gr.hier_block2.__init__(self, "semcom_packet_modem_rx",
                                 gr.io_signature(1, 1, gr.sizeof_gr_complex),
                                 gr.io_signature(0, 0, 0))
         self._check_settings(modulation, code, sps, rolloff, drop_bad_crc, max_iter, max_freq,
                              threshold, equalizer, eq_span, decoder, mtu)
+        self.packet_codes = uep.parse_packet_codes(packet_codes)
+        self.codes = uep.code_table(code, self.packet_codes)
+        self._dims = [semfec.code_dims(c) for c in self.codes]
+        self._code_bits = CODE_BITS if len(self.codes) > 1 else 0
         self._counts = {"packets": 0}
         self.message_port_register_hier_out("out")
         self.message_port_register_hier_out("symbols")
         self._log = gr.logger("semcom_packet_modem_rx")
         self.sync = burst_sync(burst_format(self.modulation, self.sps, self.rolloff),
-                               parse_header, self._body_len, HEADER_BITS,
+                               self._parse_header, self._body_len, HEADER_BITS,
                                threshold=float(threshold), max_freq=float(max_freq),
                                equalizer=equalizer, eq_span=int(eq_span))
         self.connect(self, self.sync)
@@ -136,35 +147,56 @@ class packet_modem_rx(gr.hier_block2):
             raise ValueError(f"decoder must be one of {DECODERS}, not {decoder!r}")
         self.decoder_kind = decoder
 
-    def _body_len(self, nbytes: int) -> int:
+    def _parse_header(self, bits):
+        return parse_header(bits, self._code_bits)
+
+    def _body_len(self, nbytes: int, code: int = 0) -> int:
         if not CRC_BYTES < nbytes <= self.mtu + CRC_BYTES:
             raise ValueError(f"header length {nbytes} out of range")
-        return body_symbols(nbytes, self.n, self.k, self.bps)
+        if not 0 <= code < len(self.codes):
+            raise ValueError(f"header code index {code} not in this receiver's code table")
+        n, k = self._dims[code]
+        return body_symbols(nbytes, n, k, self.bps)
+
+    @staticmethod
+    def _code_index(msg) -> int:
+        return pmt.to_long(pmt.dict_ref(pmt.car(msg), pmt.intern(_CODE_KEY), pmt.from_long(0)))
 
     def _build_payload(self, max_iter):
         """Payload: LLRs (+ known padding) -> LDPC decoder -> CRC check -> crc_ok -> out."""
         self.unshorten = msg_map("semcom_rx_unshorten", self._on_payload, self._log)
         if self.decoder_kind == "stock":
-            self.decoder = fec.async_decoder(
-                semfec.make_ldpc_decoder(self.code, max_iter), False, False,
-                (MAX_PAYLOAD + CRC_BYTES) * 8 * 4)
+            self.decoders = [fec.async_decoder(
+                semfec.make_ldpc_decoder(c, max_iter), False, False,
+                (MAX_PAYLOAD + CRC_BYTES) * 8 * 4) for c in self.codes]
         else:
             from .core import fastlink
-            self._fast_code = fastlink.load_code(semfec.alist_path(self.code))
+            self._fast_codes = [fastlink.load_code(semfec.alist_path(c)) for c in self.codes]
+            self._fast_code = self._fast_codes[0]
             self._max_iter = max_iter
             # Compile (or load from Numba's cache) now, not on the first burst: a first
             # compile takes seconds, during which a short transmission would end unheard.
-            fastlink.decode(self._fast_code, np.zeros((1, self.n), np.float32), 1,
-                            parallel=False)
-            self.decoder = msg_map("semcom_rx_fast_ldpc", self._fast_decode, self._log)
+            for fc, (n, _) in zip(self._fast_codes, self._dims):
+                fastlink.decode(fc, np.zeros((1, n), np.float32), 1, parallel=False)
+            # one block for every code: bursts stay in order
+            self.decoders = [msg_map("semcom_rx_fast_ldpc", self._fast_decode, self._log)]
+        self.decoder = self.decoders[0]
         self.unpad = msg_map("semcom_rx_unpad", self._on_decoded, self._log)
         self.crc = digital.crc_check(32, 0x04C11DB7, 0xFFFFFFFF, 0xFFFFFFFF, True, True,
                                      False, True, 0)
         self.mark_ok = pdu.pdu_set(pmt.intern("crc_ok"), pmt.PMT_T)
         self.mark_bad = pdu.pdu_set(pmt.intern("crc_ok"), pmt.PMT_F)
         self.msg_connect(self.sync, "out", self.unshorten, "in")
-        self.msg_connect(self.unshorten, "out", self.decoder, "in")
-        self.msg_connect(self.decoder, "out", self.unpad, "in")
+        if len(self.decoders) == 1:
+            self.msg_connect(self.unshorten, "out", self.decoder, "in")
+        else:   # stock decoders, one per code: the header's code index picks it
+            self.route = msg_route("semcom_rx_code", len(self.decoders), self._code_index,
+                                   self._log)
+            self.msg_connect(self.unshorten, "out", self.route, "in")
+            for i, dec in enumerate(self.decoders):
+                self.msg_connect(self.route, f"out{i}", dec, "in")
+        for dec in self.decoders:
+            self.msg_connect(dec, "out", self.unpad, "in")
         self.msg_connect(self.unpad, "out", self.crc, "in")
         self.msg_connect(self.crc, "ok", self.mark_ok, "pdus")
         self.msg_connect(self.mark_ok, "pdus", self, "out")
@@ -181,14 +213,16 @@ class packet_modem_rx(gr.hier_block2):
         if not pmt.is_f32vector(vec) or nbytes <= CRC_BYTES:
             raise ValueError("payload without a valid header")
         llr = np.asarray(pmt.f32vector_elements(vec), dtype=np.float32)
-        ncw, sent = shortening(nbytes, self.n, self.k, self.bps)
+        index = self._code_index(msg)
+        n, k = self._dims[index]
+        ncw, sent = shortening(nbytes, n, k, self.bps)
         if len(llr) != sent:
             raise ValueError(f"payload of {len(llr)} soft values, expected {sent}")
-        total = (semfec.async_decoder_frame_len(self.code, ncw) if self.decoder_kind == "stock"
-                 else ncw * self.n)
+        total = (semfec.async_decoder_frame_len(self.codes[index], ncw)
+                 if self.decoder_kind == "stock" else ncw * n)
         full = np.zeros(total, dtype=np.float32)
         full[:sent] = llr
-        full[sent:ncw * self.n] = -softvalues.LLR_CLIP
+        full[sent:ncw * n] = -softvalues.LLR_CLIP
         return pmt.cons(meta, pmt.init_f32vector(len(full), full))
 
     def _fast_decode(self, msg):
@@ -196,10 +230,11 @@ class packet_modem_rx(gr.hier_block2):
         output layout; ``iterations``: the most any codeword took)."""
         from .core import fastlink
         meta, vec = pmt.car(msg), pmt.cdr(msg)
+        index = self._code_index(msg)
+        code, n = self._fast_codes[index], self._dims[index][0]
         llr = np.asarray(pmt.f32vector_elements(vec), dtype=np.float32)
-        res = fastlink.decode(self._fast_code, llr.reshape(-1, self.n), self._max_iter,
-                              parallel=False)
-        bits = res.info_bits(self._fast_code).reshape(-1).astype(np.uint8)
+        res = fastlink.decode(code, llr.reshape(-1, n), self._max_iter, parallel=False)
+        bits = res.info_bits(code).reshape(-1).astype(np.uint8)
         meta = pmt.dict_add(meta, pmt.intern("iterations"),
                             pmt.from_long(int(res.iterations.max(initial=0))))
         return pmt.cons(meta, pmt.init_u8vector(len(bits), bits))
@@ -223,6 +258,7 @@ class packet_modem_rx(gr.hier_block2):
                            ("clock_offset", pmt.from_double(float(get("clock_offset", 0.0)))),
                            ("equalized", pmt.from_bool(bool(get("equalized", False)))),
                            ("seq", pmt.from_long(int(get(_SEQ_KEY, 0)))),
+                           ("ldpc_code", pmt.intern(str(self.codes[int(get(_CODE_KEY, 0))]))),
                            ("ldpc_iterations", pmt.from_long(int(get("iterations", 0))))):
             out = pmt.dict_add(out, pmt.intern(key), value)
         self._counts["packets"] += 1

@@ -89,19 +89,18 @@ def _flowgraph(waveform, *, snr_db, channel, modulation, code, taps, seed, mtu,
         tb.msg_connect(link, "out", sink, "in")
         symbols = link.symbols_of_packet
     else:
-        if packet_codes:
-            raise ValueError("a code per packet kind (packet_codes) runs on the symbol-level "
-                             "link only")
         amplitude = 0.5
-        tx = packet_modem_tx(modulation, code=code, sps=sps, amplitude=amplitude, mtu=mtu)
+        tx = packet_modem_tx(modulation, code=code, sps=sps, amplitude=amplitude, mtu=mtu,
+                             packet_codes=packet_codes)
         chan = channel_model(channel, snr_db, signal_power=amplitude ** 2, sps=sps,
                                     freq_offset=freq_offset, timing_offset=timing_offset,
                                     taps=taps, seed=seed)
-        rx = packet_modem_rx(modulation, code=code, sps=sps, drop_bad_crc=False, mtu=mtu)
+        rx = packet_modem_rx(modulation, code=code, sps=sps, drop_bad_crc=False, mtu=mtu,
+                             packet_codes=packet_codes)
         tb.msg_connect(src, "out", tx, "in")
         tb.connect(tx, chan, rx)
         tb.msg_connect(rx, "out", sink, "in")
-        symbols = lambda n: tx.burst_samples(n) // sps  # noqa: E731 (symbols incl. preamble)
+        symbols = lambda p: tx.burst_samples_of(p) // sps  # noqa: E731 (incl. preamble)
         link = (tx, chan, rx)
     # Python hier blocks must outlive the run: a collected wrapper crashes the scheduler.
     tb.semcom_keep = (src, sink, link)
@@ -116,7 +115,8 @@ def run_packets(packets, *, snr_db: float, channel: str = "awgn", modulation: st
     """Send ``packets`` (a list of ``bytes``) through one link; see the module docstring.
 
     ``packet_codes``: unequal error protection, ``{packet kind: code}`` (``core.uep``;
-    symbol level only); kinds it does not name use ``code``.
+    on the full waveform the burst header names each burst's code); kinds it does not name
+    use ``code``.
 
     ``progress``: optional callable ``progress(n_out)`` called as packets come out.
     """
@@ -128,10 +128,7 @@ def run_packets(packets, *, snr_db: float, channel: str = "awgn", modulation: st
         waveform, snr_db=snr_db, channel=channel, modulation=modulation, code=code, taps=list(taps),
         seed=seed, mtu=mtu, freq_offset=freq_offset, timing_offset=timing_offset, sps=sps,
         packet_codes=packet_codes or {})
-    if waveform == "symbol":
-        run = LinkRun(sent=len(packets), symbols=int(sum(symbols_of(p) for p in packets)))
-    else:
-        run = LinkRun(sent=len(packets), symbols=int(sum(symbols_of(len(p)) for p in packets)))
+    run = LinkRun(sent=len(packets), symbols=int(sum(symbols_of(p) for p in packets)))
     # full waveform: the samples the receiver has taken in count as activity too, so that a
     # receiver starved of CPU time (a loaded machine) is not taken for one that lost bursts
     sync = tb.semcom_keep[2][2].sync if waveform == "full" else None

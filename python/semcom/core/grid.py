@@ -90,9 +90,6 @@ class SweepConfig:
         registry.check(registry.MODULATIONS, self.modulation, "modulation")
         registry.check(registry.LDPC_CODES, self.code, "LDPC code")
         self.packet_codes = parse_packet_codes(self.packet_codes)
-        if self.packet_codes and self.waveform != "symbol":
-            raise ValueError("a code per packet kind (packet_codes) runs on the symbol-level "
-                             "link only; drop --packet-code or use --waveform symbol")
         registry.check(registry.ENGINES, self.engine, "engine")
         registry.check(registry.DECODERS, self.decoder, "decoder")
         if self.engine == "fast" and self.waveform != "symbol":

@@ -26,7 +26,7 @@ from . import packet as pk
 from . import registry
 
 __all__ = ["PACKET_KINDS", "parse_packet_codes", "format_packet_codes", "packet_kind",
-           "code_for", "code_plan"]
+           "code_for", "code_plan", "code_table"]
 
 PACKET_KINDS = registry.keys(registry.PACKET_KINDS)
 _KIND_OF_TYPE = {pk.MODEL_SEGMENT: "model_segment", pk.CODE: "code",
@@ -87,3 +87,11 @@ def code_for(data, default: str, packet_codes: dict) -> str:
 def code_plan(packets, default: str, packet_codes: dict) -> list:
     """:func:`code_for` of every packet, in order."""
     return [code_for(p, default, packet_codes) for p in packets]
+
+
+def code_table(default: str, packet_codes: dict) -> list:
+    """The distinct codes of a link, its ``default`` first, then the map's other codes in
+    sorted order: a packet names its code by its index here (the burst header's code field,
+    ``phy.waveform.header_bits``), so the transmitter and the receiver, given the same
+    ``default`` and map, build the same table. At most four entries (three kinds)."""
+    return [default] + sorted(set(parse_packet_codes(packet_codes).values()) - {default})

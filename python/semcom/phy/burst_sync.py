@@ -33,15 +33,16 @@ class burst_sync(gr.sync_block):
     Input: complex baseband at the waveform's ``sps`` (any level: nothing depends on it).
     Output message port ``out``: PDU (metadata, f32vector of the payload's LLRs,
     positive meaning bit 1, in transmission order). Metadata: ``semcom_nbytes`` (payload +
-    CRC bytes) and ``semcom_seq`` from the header, ``snr_db`` (Es/N0 estimate, dB),
-    ``freq_offset`` (cycles/sample), ``clock_offset`` (fraction), ``equalized`` (bool).
+    CRC bytes), ``semcom_seq`` and ``semcom_code`` (index of the payload's code) from the
+    header, ``snr_db`` (Es/N0 estimate, dB), ``freq_offset`` (cycles/sample),
+    ``clock_offset`` (fraction), ``equalized`` (bool).
     Optional port ``symbols``: the same bursts' payload symbols after synchronisation and
     equalisation (c32vector), for a constellation display.
 
     Args:
         fmt: :class:`gnuradio.semcom.core.burstsync.BurstFormat`.
-        parse_header: 32 bits -> (nbytes, seq) | None.
-        body_len: (nbytes) -> body symbols of the burst.
+        parse_header: 32 bits -> (nbytes, seq, code) | None.
+        body_len: (nbytes, code) -> body symbols of the burst (ValueError: not receivable).
         threshold, max_freq, equalizer, eq_span: see :class:`BurstReceiver`.
     """
 
@@ -61,9 +62,9 @@ class burst_sync(gr.sync_block):
         parsed = self._parse(bits)
         if parsed is None:
             return None
-        nbytes, seq = parsed
+        nbytes, _, code = parsed
         try:
-            return parsed, self._body_len(nbytes)
+            return parsed, self._body_len(nbytes, code)
         except ValueError:          # a length this receiver cannot take (mtu)
             return None
 
@@ -77,10 +78,11 @@ class burst_sync(gr.sync_block):
             self.rx.reset()
             return len(x)
         for b in bursts:
-            (nbytes, seq) = b.header
+            (nbytes, seq, code) = b.header
             meta = pmt.make_dict()
             for key, value in (("semcom_nbytes", pmt.from_long(nbytes)),
                                ("semcom_seq", pmt.from_long(seq)),
+                               ("semcom_code", pmt.from_long(code)),
                                ("snr_db", pmt.from_double(b.snr_db)),
                                ("freq_offset", pmt.from_double(b.freq_offset)),
                                ("clock_offset", pmt.from_double(b.clock_offset)),

@@ -17,9 +17,11 @@ The burst (symbols; zeros before and after it are the transmitter's padding)::
   followed by a block of :data:`PILOT_SYMBOLS` known pilot symbols (the last, partial
   chunk too), from which the receiver tracks phase, amplitude and sample clock;
 * header: 32 bits (:func:`header_bits`: 12-bit length in bytes of payload + CRC-32, 12-bit
-  packet counter, CRC-8), the whole word sent :data:`HEADER_REPEAT` = 16 times (soft-
-  combined by the receiver: 12 dB more energy per bit than a payload symbol, so the
-  header fails far less often than the LDPC-coded payload at any Es/N0);
+  packet counter -- with codes per packet kind, a 2-bit index of the payload's LDPC code in
+  the link's code table and a 10-bit counter -- CRC-8), the whole word sent
+  :data:`HEADER_REPEAT` = 16 times (soft-combined by the receiver: 12 dB more energy per
+  bit than a payload symbol, so the header fails far less often than the LDPC-coded
+  payload at any Es/N0);
 * preamble, header and pilots are BPSK on the axis ``a`` (1 in BPSK mode, exp(j pi/4) in
   QPSK mode: points of the payload constellation);
 * payload: the PDU bytes + CRC-32 (``digital.crc_append``), as bits, zero-padded to a
@@ -43,7 +45,8 @@ from gnuradio.filter import firdes
 from ..core import registry
 
 __all__ = ["MODULATIONS", "PREAMBLE_SYMBOLS", "PILOT_SYMBOLS", "PILOT_SPACING", "HEADER_BITS",
-           "HEADER_REPEAT", "HEADER_SYMBOLS", "CRC_BYTES", "MAX_PAYLOAD", "RRC_SPAN",
+           "HEADER_REPEAT", "HEADER_SYMBOLS", "CODE_BITS", "MAX_CODES", "CRC_BYTES", "MAX_PAYLOAD",
+           "RRC_SPAN",
            "preamble_bits", "pilot_bits", "header_bits", "parse_header", "header_axis",
            "header_points", "payload_points", "bits_per_symbol", "check_modulation",
            "constellation", "num_codewords", "shortening", "body_symbols", "burst_format",
@@ -56,6 +59,8 @@ PILOT_SPACING = 512                                        # body symbols betwee
 HEADER_BITS = 32
 HEADER_REPEAT = 16                                         # copies of the header word
 HEADER_SYMBOLS = HEADER_BITS * HEADER_REPEAT               # = PILOT_SPACING: one chunk
+CODE_BITS = 2            # header bits naming the payload's code (unequal error protection)
+MAX_CODES = 1 << CODE_BITS
 CRC_BYTES = 4
 MAX_PAYLOAD = 4095 - CRC_BYTES                             # 12-bit length field
 RRC_SPAN = 12                                              # RRC length in symbols
@@ -81,19 +86,33 @@ def _crc8(bits: np.ndarray) -> int:
     return reg
 
 
-def header_bits(nbytes: int, seq: int) -> np.ndarray:
-    """The 32 header bits, MSB first: 12-bit ``nbytes`` (payload + CRC-32), 12-bit ``seq``
-    (packet counter, modulo 4096), CRC-8 over the 24 bits before it."""
+def header_bits(nbytes: int, seq: int, code: int = 0, code_bits: int = 0) -> np.ndarray:
+    """The 32 header bits, MSB first: 12-bit ``nbytes`` (payload + CRC-32), 12-bit counter
+    field, CRC-8 over the 24 bits before it.
+
+    ``code_bits`` = 0 (a link with one code): the counter field is the packet counter
+    ``seq`` modulo 4096, the format of every recording made before codes per packet.
+    ``code_bits`` = :data:`CODE_BITS` (unequal error protection): the field's top two bits
+    are ``code``, the index of the payload's LDPC code in the link's code table, and its
+    other ten the counter modulo 1024."""
     if not 0 < int(nbytes) < 4096:
         raise ValueError(f"nbytes must be in 1..4095, not {nbytes!r}")
-    word = (int(nbytes) << 12) | (int(seq) & 0xFFF)
+    if code_bits not in (0, CODE_BITS):
+        raise ValueError(f"code_bits must be 0 or {CODE_BITS}, not {code_bits!r}")
+    if not 0 <= int(code) < (1 << code_bits):
+        raise ValueError(f"code index {code!r} does not fit in {code_bits} header bits")
+    seq_bits = 12 - code_bits
+    field = (int(code) << seq_bits) | (int(seq) & ((1 << seq_bits) - 1))
+    word = (int(nbytes) << 12) | field
     bits = np.array([(word >> (23 - i)) & 1 for i in range(24)], dtype=np.uint8)
     crc = _crc8(bits)
     return np.concatenate([bits, [(crc >> (7 - i)) & 1 for i in range(8)]]).astype(np.uint8)
 
 
-def parse_header(bits: np.ndarray):
-    """``(nbytes, seq)`` from 32 header bits, or ``None`` when the CRC-8 fails."""
+def parse_header(bits: np.ndarray, code_bits: int = 0):
+    """``(nbytes, seq, code)`` from 32 header bits (:func:`header_bits` with the same
+    ``code_bits``; ``code`` is 0 when ``code_bits`` is 0), or ``None`` when the CRC-8
+    fails."""
     bits = np.asarray(bits, dtype=np.uint8)
     if len(bits) != HEADER_BITS:
         return None
@@ -101,7 +120,9 @@ def parse_header(bits: np.ndarray):
     if _crc8(bits[:24]) != crc:
         return None
     word = int(np.dot(bits[:24].astype(np.int64), 1 << np.arange(23, -1, -1)))
-    return word >> 12, word & 0xFFF
+    seq_bits = 12 - int(code_bits)
+    field = word & 0xFFF
+    return word >> 12, field & ((1 << seq_bits) - 1), field >> seq_bits
 
 
 def header_axis(modulation: str) -> complex:
