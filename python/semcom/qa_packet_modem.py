@@ -17,6 +17,7 @@ from gnuradio import analog, blocks, channels, gr, gr_unittest
 from gnuradio.filter import firdes
 
 from gnuradio import semcom
+from gnuradio.semcom.core import registry
 
 
 class _pdu_source(gr.basic_block):
@@ -478,6 +479,29 @@ class qa_packet_modem(gr_unittest.TestCase):
         self.assertGreater(tx.burst_samples_of(bytes([1]) + bytes(71)),
                            tx.burst_samples_of(bytes([2]) + bytes(71)))
 
+
+    def test_014_every_code(self):
+        """Every code of the registry through TX -> channel -> RX at QPSK Es/N0 8 dB,
+        comfortably above every code's waterfall: three packets of
+        one, two and several codewords arrive byte-exact on the fast and the stock decoder.
+        The codes of row weight 5 (n1100_r04, n0700_r04, n0500_r04) once lost every packet
+        to a sign error in the fast decoder's check rule."""
+        rng = np.random.default_rng(14)
+        for code in registry.keys(registry.LDPC_CODES):
+            with self.subTest(code=code):
+                self.tb = gr.top_block()
+                payloads = [rng.integers(0, 256, size, dtype=np.uint8) for size in (20, 100, 300)]
+                t0 = time.time()
+                got = self._loopback(payloads, 8.0, freq=0.001, epsilon=1.00005, seed=3,
+                                     tx_kwargs={"code": code},
+                                     rx_kwargs=[{"code": code}, {"code": code, "decoder": "stock"}])
+                print(f"\n{code}: {[len(g) for g in got]} of {len(payloads)} packets "
+                      f"(fast, stock decoder), {time.time() - t0:.1f} s")
+                for rx in got:
+                    self.assertEqual([d.tobytes() for _, d in rx], [p.tobytes() for p in payloads])
+                    for meta, _ in rx:
+                        self.assertTrue(meta["crc_ok"])
+                        self.assertEqual(meta["ldpc_code"], code)
 
 if __name__ == "__main__":
     gr_unittest.run(qa_packet_modem)

@@ -207,5 +207,19 @@ class qa_symbol_link(gr_unittest.TestCase):
                 symbol_link(packet_codes=spec)
 
 
+    def test_every_code_at_qpsk_8db(self):
+        """Every code of the registry, QPSK Es/N0 8 dB: packets of one, two and several
+        codewords arrive byte-exact (packet_modem's test_014 does the same on the burst
+        waveform)."""
+        for code in semfec.CODES:
+            with self.subTest(code=code):
+                self.tb.stop()
+                self.tb.wait()
+                self.tb, self.sent = gr.top_block(), {}
+                self._link(modulation="qpsk", code=code, snr_db=8.0)
+                got = self._send(3, sizes=(20, 100, 300))
+                self.assertEqual(len(got), 3)
+                self._assert_exact(got, 8.0)
+
 if __name__ == "__main__":
     gr_unittest.run(qa_symbol_link)
