@@ -47,7 +47,10 @@ UEP = {"model_segment": "n0500_r025", "code": "n0500_r025"}
 # (name, channel, SNRs, packet codes)
 GRIDS = (("awgn", "awgn", [-3.0, -2.5, -2.0, -1.0], {}),
          ("rayleigh", "rayleigh", [6.0, 12.0], {}),
-         ("uep", "awgn", [-3.0], UEP))
+         # -2.5 dB, not lower: there the rate-1/4 code's frames on the fast engine's layered
+         # decoder fail far less often than on GNU Radio 3.10.5's decoder (-3 dB: 0.003
+         # against 0.047), a decoder difference, not the link's (docs/link.md)
+         ("uep", "awgn", [-2.5], UEP))
 SCHEMES = ["aesc-verified", "jpeg-header-known"]
 
 
