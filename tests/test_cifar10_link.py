@@ -41,7 +41,9 @@ def test_the_rebuilt_decoder_is_within_the_quantization_bound(shipped):
     rebuilt = dict(module.named_parameters())
     for t in blob.tensors:
         w = dict(model.decoder.named_parameters())[t.name].detach()
-        assert (rebuilt[t.name].detach() - w).abs().max().item() <= t.scale / 2 * (1 + 1e-4)
+        # half a step, plus the float32 rounding of q * scale near the largest weight
+        ulp = float(np.spacing(np.float32(w.abs().max().item())))
+        assert (rebuilt[t.name].detach() - w).abs().max().item() <= t.scale / 2 + ulp
     images, _ = zoo.load_sample(dataset="cifar10")
     with torch.no_grad():
         x = torch.from_numpy(images[:16]).float() / 255
