@@ -191,7 +191,7 @@ class symbol_link(gr.hier_block2):
         self._n, self._k = semfec.code_dims(code)
         self._packet_codes = uep.parse_packet_codes(packet_codes)
         # the distinct codes, the link's own first: a packet carries its index into these
-        self._codes = [code] + sorted(set(self._packet_codes.values()) - {code})
+        self._codes = uep.code_table(code, self._packet_codes)
         self._channel = check_channel(channel)
         self._taps = self._check_taps(taps)
         self._snr_db = float(snr_db)
