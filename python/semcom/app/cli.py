@@ -185,6 +185,16 @@ def _parser() -> argparse.ArgumentParser:
                         "(default all: these), cost (the decoder's cost, from a sweep made "
                         "for it: scripts/reproduce-mnist) and uep (unequal error protection)")
 
+    p = sub.add_parser("table", help="a Markdown table of one metric from sweep results")
+    p.add_argument("results", nargs="+", help="results JSON files from `semcom sweep`")
+    p.add_argument("--metric", default="ratio",
+                   help="ratio (default), psnr-ssim, lpips, lost (images lost + failed) or all")
+    p.add_argument("--by", choices=("scheme", "cr"), default="scheme",
+                   help="columns: the schemes at one Cr (default) or the ratios")
+    p.add_argument("--channel", default=None, help="the channel, when the files hold several")
+    p.add_argument("--cr", type=float, default=None,
+                   help="the compression ratio, when the files hold several (--by scheme)")
+
     p = sub.add_parser("demo", help="shipped sample through the model; writes images and metrics")
     p.add_argument("--zdim", type=int, default=40)
     p.add_argument("--out", default="demo-output", help="output folder (default demo-output)")
@@ -384,6 +394,14 @@ def _cmd_demo(args):
     return 0
 
 
+def _cmd_table(args):
+    from .tables import table
+
+    print(table(args.results, metric=args.metric, by=args.by, channel=args.channel, cr=args.cr),
+          end="")
+    return 0
+
+
 def _cmd_listen(args):
     from .zmqclients import listen
 
@@ -413,6 +431,7 @@ COMMANDS = {
     "demo": _cmd_demo,
     "sweep": _cmd_sweep,
     "plot": _cmd_plot,
+    "table": _cmd_table,
     "listen": _cmd_listen,
     "send": _cmd_send,
 }

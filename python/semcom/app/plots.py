@@ -47,6 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core import cost as costs
+from ..core import datasets as ds
 from ..core import registry
 from ..core.models import DATASET_SHAPES
 from ..core.results import decode_example, load_results
@@ -258,7 +259,9 @@ def _fig_grid(points, info, channel, cr, out, name, classes, title):
         if idx is None:
             continue
         if str(idx) in info["originals"]:
-            rows.append((f"original '{cls}'", "original", idx))
+            names = ds.CLASSES.get(info["dataset"], ())
+            rows.append((f"original '{names[cls] if cls < len(names) else cls}'",
+                         "original", idx))
         for scheme, label in (("aesc-verified", "AESC-I"), ("jpeg-header-known", "JPEG")):
             rows.append((f"{label}", scheme, idx))
     if not rows:

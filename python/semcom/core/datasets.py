@@ -46,6 +46,7 @@ __all__ = [
     "DatasetError",
     "ImageSet",
     "DATASETS",
+    "CLASSES",
     "data_root",
     "load",
     "load_mnist",
@@ -83,6 +84,8 @@ CIFAR10_CLASSES = (
     "airplane", "automobile", "bird", "cat", "deer",
     "dog", "frog", "horse", "ship", "truck",
 )
+#: class names per dataset, by label
+CLASSES = {"mnist": MNIST_CLASSES, "cifar10": CIFAR10_CLASSES}
 
 
 class DatasetError(RuntimeError):
