@@ -11,7 +11,7 @@ import pytest
 from gnuradio.semcom.app import cli
 from gnuradio.semcom.app.tables import table
 
-RESULTS = Path(__file__).resolve().parents[1] / "results" / "mnist"
+RESULTS = Path(__file__).resolve().parents[1] / "results" / "mnist" / "gnuradio-2000"
 FIG5 = RESULTS / "fig5_awgn.json"
 FIG4 = RESULTS / "fig4_awgn_cr.json"
 
