@@ -87,3 +87,37 @@ def test_cost_table_from_sweep_points():
     assert row["break_even_once"] == np.ceil(60000 / 880)
     assert row["break_even_carousel"] == np.ceil(60000 / 880)  # 500 * 880 > 60000
     assert row["cr_eff_limit"] == pytest.approx(6272 / (320 + 60000 / 500))
+    # the ratio it would need at 10 000 images: JPEG's with as many bits per image
+    once = 320 + 60000 / 10000          # 326 bits per image: below JPEG's measured range
+    assert row["needed_once"][0] is None and row["needed_once"][1] == pytest.approx(once)
+    carousel = 320 + 20 * 60000 / 10000  # 440
+    assert row["needed_carousel"][1] == pytest.approx(carousel)
+
+
+def test_jpeg_ratio_at_is_the_inverse_on_the_best_envelope():
+    bits, ratio = [1000, 2000, 4000], [0.5, 0.9, 0.99]
+    for r in (0.5, 0.7, 0.9, 0.95, 0.99):
+        assert cost.jpeg_ratio_at(cost.jpeg_bits_at(r, bits, ratio), bits, ratio) == \
+            pytest.approx(r)
+    assert cost.jpeg_ratio_at(999, bits, ratio) is None
+    assert cost.jpeg_ratio_at(4001, bits, ratio) is None
+    # a dip in the curve: the best ratio within the budget counts
+    assert cost.jpeg_ratio_at(2500, [1000, 2000, 3000], [0.5, 0.95, 0.92]) == pytest.approx(0.95)
+    assert cost.bits_per_image(1000, 320, 60000, 500) == pytest.approx(320 + 2 * 60000 / 1000)
+    assert cost.bits_per_image(1000, 320, 60000, cost.ONCE) == pytest.approx(380)
+
+
+def test_cost_table_ratio_needed_inside_and_above_jpegs_range():
+    from gnuradio.semcom.app.plots import _needed, cost_table
+
+    pts = [_point("aesc-verified", 20, 100 * 320, 0.5, model_bits=6_000_000, copies=1),
+           _point("jpeg-header-known", 8, 100 * 800, 0.90),
+           _point("jpeg-header-known", 4, 100 * 1600, 1.00)]
+    (row,) = cost_table(pts, {"shape": (1, 28, 28), "carousel_every": {500}})
+    # decoder once: 320 + 600 = 920 bits per image, JPEG reaches 0.915 with as many
+    assert row["needed_once"][0] == pytest.approx(0.915)
+    assert _needed(row["needed_once"]) == "0.915"
+    # carousel: 320 + 20 * 600 bits per image, more than JPEG's best point
+    assert row["needed_carousel"][0] is None
+    assert _needed(row["needed_carousel"]).startswith("> 1.000")
+    assert row["jpeg_bits"] is None and row["break_even_once"] is None   # 0.5: below JPEG

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["copies", "effective_cr", "jpeg_bits_at", "break_even", "ahead_for_good",
-           "AescCost", "JpegCurve", "from_points", "ONCE"]
+__all__ = ["copies", "effective_cr", "jpeg_bits_at", "jpeg_ratio_at", "bits_per_image",
+           "break_even", "ahead_for_good", "AescCost", "JpegCurve", "from_points", "ONCE"]
 
 #: ``every`` for a decoder sent a single time (no carousel).
 ONCE = math.inf
@@ -76,6 +76,25 @@ def jpeg_bits_at(ratio: float, curve_bits, curve_ratio) -> float | None:
             t = (ratio - r[i - 1]) / (r[i] - r[i - 1])
             return float(b[i - 1] + t * (b[i] - b[i - 1]))
     return None
+
+
+def jpeg_ratio_at(bits: float, curve_bits, curve_ratio) -> float | None:
+    """The best recognition-rate ratio JPEG reaches with at most ``bits`` per image on its
+    measured curve (linear interpolation of the curve's running maximum); ``None`` outside
+    the curve's range of bits. The inverse question of :func:`jpeg_bits_at`: the ratio an
+    AESC-I model must reach for its bits per image to be worth it."""
+    b = np.asarray(curve_bits, dtype=np.float64)
+    r = np.asarray(curve_ratio, dtype=np.float64)
+    order = np.argsort(b)
+    b, r = b[order], np.maximum.accumulate(r[order])
+    if not len(b) or bits < b[0] or bits > b[-1]:
+        return None
+    return float(np.interp(bits, b, r))
+
+
+def bits_per_image(n: int, code_bits: float, blob_bits: float, every) -> float:
+    """AESC-I's bits per image over ``n`` images, codes and decoder copies counted."""
+    return float((n * code_bits + copies(n, every) * blob_bits) / n)
 
 
 def break_even(code_bits: float, blob_bits: float, jpeg_bits: float, every) -> float | None:
@@ -147,6 +166,9 @@ class JpegCurve:
 
     def bits_at(self, ratio: float) -> float | None:
         return jpeg_bits_at(ratio, self.bits, self.ratio)
+
+    def ratio_at(self, bits: float) -> float | None:
+        return jpeg_ratio_at(bits, self.bits, self.ratio)
 
 
 def from_points(points, pixel_bits: float, every: int, aesc_scheme: str = "aesc-verified",
