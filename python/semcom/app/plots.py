@@ -254,12 +254,12 @@ def _fig_grid(points, info, channel, cr, out, name, classes, title):
     snrs = sorted({p["snr_db"] for p in sel})
     plt = _plt()
     rows = []
+    names = ds.CLASSES.get(info["dataset"], ())
     for cls in classes:
         idx = _pick_example(sel, cls)
         if idx is None:
             continue
         if str(idx) in info["originals"]:
-            names = ds.CLASSES.get(info["dataset"], ())
             rows.append((f"original '{names[cls] if cls < len(names) else cls}'",
                          "original", idx))
         for scheme, label in (("aesc-verified", "AESC-I"), ("jpeg-header-known", "JPEG")):
@@ -436,11 +436,11 @@ def _cost(points, info, out):
         if r["jpeg_cr"]:
             axes[0].axhline(r["jpeg_cr"], color=color, linestyle="--", linewidth=0.8,
                             label=f"JPEG at ratio {a.ratio:.3f} (Cr {r['jpeg_cr']:.2f})")
-            aesc_bits = n * a.code_bits + costs.copies(n, a.every) * a.blob_bits
-            axes[1].loglog(n, aesc_bits / (n * r["jpeg_bits"]), color=color,
+            carousel = costs.bits_per_image(n, a.code_bits, a.blob_bits, a.every)
+            axes[1].loglog(n, carousel / r["jpeg_bits"], color=color,
                            label=f"Cr {a.cr:.3g}, decoder every {a.every}")
-            once = n * a.code_bits + costs.copies(n, costs.ONCE) * a.blob_bits
-            axes[1].loglog(n, once / (n * r["jpeg_bits"]), color=color, linestyle=":",
+            once = costs.bits_per_image(n, a.code_bits, a.blob_bits, costs.ONCE)
+            axes[1].loglog(n, once / r["jpeg_bits"], color=color, linestyle=":",
                            label=f"Cr {a.cr:.3g}, decoder once")
     axes[1].axhline(1.0, color="k", linewidth=0.8)
     if not any(r["jpeg_cr"] for r in rows):

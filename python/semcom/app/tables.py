@@ -51,9 +51,11 @@ def cell(point: dict, metric: str) -> str:
     raise ValueError(f"unknown table metric {metric!r}; choose one of {', '.join(METRICS)}")
 
 
+_LABELS = dict(zip(registry.keys(registry.SCHEMES), registry.labels(registry.SCHEMES)))
+
+
 def _label(scheme: str) -> str:
-    return dict(zip(registry.keys(registry.SCHEMES), registry.labels(registry.SCHEMES))).get(
-        scheme, scheme)
+    return _LABELS.get(scheme, scheme)
 
 
 def table(paths, metric: str = "ratio", by: str = "scheme", channel: str | None = None,
@@ -76,11 +78,11 @@ def table(paths, metric: str = "ratio", by: str = "scheme", channel: str | None 
     points = [p for p in points if p["channel"] == channel]
     if not points:
         raise ValueError(f"no point on channel {channel!r} in these files")
-    order = {name: i for i, name in enumerate(registry.keys(registry.SCHEMES))}
+    order = {name: i for i, name in enumerate(_LABELS)}
     schemes = sorted({p["scheme"] for p in points}, key=lambda s: order.get(s, len(order)))
-    snrs = sorted({p["snr_db"] for p in points})
+    crs = sorted({p["cr"] for p in points if p["scheme"] != "direct"})
     if by == "cr":
-        crs = sorted({p["cr"] for p in points if p["scheme"] != "direct"})
+        snrs = sorted({p["snr_db"] for p in points})
         at = {(p["snr_db"], p["scheme"], p["cr"]): p for p in points}
         lines = ["| Es/N0 (dB) | scheme | " + " | ".join(f"Cr {c:g}" for c in crs) + " |",
                  "|---|---|" + "---|" * len(crs)]
@@ -95,7 +97,6 @@ def table(paths, metric: str = "ratio", by: str = "scheme", channel: str | None 
         return "\n".join(lines) + "\n"
     if by != "scheme":
         raise ValueError(f"unknown table layout {by!r}; choose scheme or cr")
-    crs = sorted({p["cr"] for p in points if p["scheme"] != "direct"})
     if cr is None:
         if len(crs) > 1:
             raise ValueError(f"the files hold ratios {', '.join(f'{c:g}' for c in crs)}: "

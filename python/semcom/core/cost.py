@@ -53,10 +53,9 @@ def copies(n, every) -> np.ndarray:
 
 def effective_cr(n, pixel_bits: float, code_bits: float, blob_bits: float, every) -> np.ndarray:
     """Cr_eff(n): source bits of ``n`` images over the codes' and decoder copies' bits."""
-    n = np.asarray(n, dtype=np.float64)
-    sent = n * code_bits + copies(n.astype(np.int64), every) * blob_bits
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n > 0, n * pixel_bits / sent, np.nan)
+        return np.where(np.asarray(n) > 0,
+                        pixel_bits / bits_per_image(n, code_bits, blob_bits, every), np.nan)
 
 
 def jpeg_bits_at(ratio: float, curve_bits, curve_ratio) -> float | None:
@@ -92,9 +91,13 @@ def jpeg_ratio_at(bits: float, curve_bits, curve_ratio) -> float | None:
     return float(np.interp(bits, b, r))
 
 
-def bits_per_image(n: int, code_bits: float, blob_bits: float, every) -> float:
-    """AESC-I's bits per image over ``n`` images, codes and decoder copies counted."""
-    return float((n * code_bits + copies(n, every) * blob_bits) / n)
+def bits_per_image(n, code_bits: float, blob_bits: float, every):
+    """AESC-I's bits per image over ``n`` images (a number or an array), codes and decoder
+    copies counted."""
+    n_arr = np.asarray(n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per = (n_arr * code_bits + copies(n_arr.astype(np.int64), every) * blob_bits) / n_arr
+    return float(per) if per.ndim == 0 else per
 
 
 def break_even(code_bits: float, blob_bits: float, jpeg_bits: float, every) -> float | None:
